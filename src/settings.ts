@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Probot's fallback secret; never acceptable in production. */
+export const DEVELOPMENT_WEBHOOK_SECRET = 'development';
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${variable}: ${message}`, options);
+  }
+}
+
+const emptyAsUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const port = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+
+const schema = z.object({
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.string().default('development')),
+  APP_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+$/, 'must be a number').optional()),
+  PRIVATE_KEY: optionalText,
+  PRIVATE_KEY_PATH: optionalText,
+  WEBHOOK_SECRET: optionalText,
+  GHE_HOST: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as github.example.com')
+      .optional(),
+  ),
+  GHE_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['https', 'http']).default('https')),
+  GH_ORG: optionalText,
+  PORT: port(3000),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data')),
+  WORKSPACE_ROOT: optionalText,
+  API_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  RUNNER: z.preprocess(emptyAsUndefined, z.enum(['embedded', 'off']).default('embedded')),
+  MAX_SESSIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(4)),
+  ORCHESTRATOR_CONFIG: optionalText,
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+});
+
+const fixes: Record<string, string> = {
+  APP_ID: 'set it to the numeric App ID shown on the GitHub App settings page',
+  PRIVATE_KEY: 'paste the PEM text of the key GitHub generated, or use PRIVATE_KEY_PATH',
+  PRIVATE_KEY_PATH: 'point it at the .pem file downloaded from the GitHub App settings page',
+  WEBHOOK_SECRET: 'set it to the webhook secret configured on the GitHub App',
+  GHE_PROTOCOL: 'use https (or http for a local test server)',
+  PORT: 'use a port number between 0 and 65535',
+  LOG_LEVEL: 'use one of trace, debug, info, warn, error, fatal, silent',
+  DATABASE_URL: 'use a URL like postgres://user:password@host:5432/dbname, or unset it for PGlite',
+  API_TOKEN: 'generate one with `openssl rand -hex 32`',
+  RUNNER: 'use embedded (run agents in this process) or off (webhooks and API only)',
+  MAX_SESSIONS: 'use a whole number of at least 1',
+  PUBLIC_URL: 'use the URL people open the dashboard at, e.g. https://agents.example.com',
+};
+
+export interface Settings {
+  nodeEnv: string;
+  production: boolean;
+  /** Null in setup mode: the app is not registered yet. */
+  app: { id: number; privateKey: string } | null;
+  webhookSecret: string;
+  github: { host: string | undefined; protocol: 'https' | 'http'; org: string | undefined };
+  port: number;
+  host: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  databaseUrl: string | undefined;
+  dataDir: string;
+  workspaceRoot: string;
+  apiToken: string | undefined;
+  runner: 'embedded' | 'off';
+  maxSessions: number;
+  orchestratorConfig: string | undefined;
+  publicUrl: string | undefined;
+}
+
+/** Reads and validates every setting; throws a SettingsError naming the variable and the fix. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const fix = fixes[variable];
+    throw new SettingsError(variable, `${issue.message}${fix ? `; ${fix}` : ''}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  const webhookSecret = e.WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET;
+  if (production && webhookSecret === DEVELOPMENT_WEBHOOK_SECRET) {
+    throw new SettingsError(
+      'WEBHOOK_SECRET',
+      `${e.WEBHOOK_SECRET ? 'the development default' : 'missing'} in production; ${fixes.WEBHOOK_SECRET}`,
+    );
+  }
+
+  const privateKey = readPrivateKey(e.PRIVATE_KEY, e.PRIVATE_KEY_PATH);
+  if (e.APP_ID && !privateKey) {
+    throw new SettingsError('PRIVATE_KEY', `missing while APP_ID is set; ${fixes.PRIVATE_KEY}`);
+  }
+  if (privateKey && !e.APP_ID) {
+    throw new SettingsError('APP_ID', `missing while a private key is set; ${fixes.APP_ID}`);
+  }
+  if (production && !e.APP_ID) {
+    throw new SettingsError(
+      'APP_ID',
+      `missing in production (setup mode runs only outside production); ${fixes.APP_ID}`,
+    );
+  }
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    nodeEnv: e.NODE_ENV,
+    production,
+    app: e.APP_ID && privateKey ? { id: Number(e.APP_ID), privateKey } : null,
+    webhookSecret,
+    github: { host: e.GHE_HOST, protocol: e.GHE_PROTOCOL, org: e.GH_ORG },
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    workspaceRoot: path.resolve(e.WORKSPACE_ROOT ?? path.join(dataDir, 'workspaces')),
+    apiToken: e.API_TOKEN,
+    runner: e.RUNNER,
+    maxSessions: e.MAX_SESSIONS,
+    orchestratorConfig: e.ORCHESTRATOR_CONFIG,
+    publicUrl: e.PUBLIC_URL,
+  };
+}
+
+/** The REST API base URL: github.com, or GitHub Enterprise (and the tests' local GitHub). */
+export function githubApiUrl(settings: Pick<Settings, 'github'>): string {
+  const { host, protocol } = settings.github;
+  return host ? `${protocol}://${host}/api/v3` : 'https://api.github.com';
+}
+
+function readPrivateKey(inline: string | undefined, file: string | undefined): string | undefined {
+  if (inline) {
+    const key = normalizePem(inline);
+    if (!key.includes('-----BEGIN')) {
+      throw new SettingsError('PRIVATE_KEY', `is not a PEM key; ${fixes.PRIVATE_KEY}`);
+    }
+    return key;
+  }
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SettingsError('PRIVATE_KEY_PATH', `cannot read ${file}; ${fixes.PRIVATE_KEY_PATH}`, {
+      cause: error,
+    });
+  }
+  if (!text.includes('-----BEGIN')) {
+    throw new SettingsError('PRIVATE_KEY_PATH', `${file} is not a PEM key file`);
+  }
+  return text;
+}
+
+/** Accepts a PEM with real or escaped newlines, optionally quoted, or base64 of a PEM. */
+function normalizePem(value: string): string {
+  let key = value.trim().replace(/^"|"$/g, '');
+  if (!key.includes('-----BEGIN')) {
+    const decoded = Buffer.from(key, 'base64').toString('utf8');
+    if (decoded.includes('-----BEGIN')) key = decoded;
+  }
+  return `${key.replace(/\\n/g, '\n').trim()}\n`;
+}
