@@ -1,0 +1,30 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.js';
+import type { DeliveryHandler } from '../github/deliveries.js';
+import { healthRoutes } from './health-routes.js';
+import { webhookRoute } from './webhook-route.js';
+
+export interface ServerAppDeps {
+  database: Database;
+  verify(body: string, signature: string): Promise<boolean>;
+  handler: DeliveryHandler;
+  log: Logger;
+}
+
+/** The HTTP surface: webhooks and health, with JSON errors everywhere. */
+export function createServerApp(deps: ServerAppDeps): Hono {
+  const app = new Hono();
+  app.route('/', healthRoutes(deps));
+  app.route('/', webhookRoute(deps));
+  app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      return c.json({ error: error.message }, error.status);
+    }
+    deps.log.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createDatabase, type Database } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { createGitHubApp, type GitHubApp } from '../github/app.js';
+import { type DeliveryHandler, recordOnly } from '../github/deliveries.js';
+import { createJobQueue, type JobQueue } from '../jobs/queue.js';
+import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
+import type { Settings } from '../settings.js';
+import { createServerApp } from './app.js';
+import { createSetupHandler } from './setup-mode.js';
+
+export interface Orchestrator {
+  url: string;
+  server: Server;
+  database: Database;
+  queue: JobQueue;
+  github: GitHubApp;
+  /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  settings: Settings;
+  log: Logger;
+  handler?: DeliveryHandler;
+  jobHandlers?: Record<string, JobHandler>;
+  /** Where setup mode writes the registered app's credentials (default `.env` in the cwd). */
+  envFile?: string;
+}
+
+/** Opens the database, applies migrations and serves HTTP; runs jobs unless RUNNER=off. */
+export async function startOrchestrator({
+  settings,
+  log,
+  handler = recordOnly,
+  jobHandlers = {},
+  envFile = path.resolve('.env'),
+}: StartOptions): Promise<Orchestrator> {
+  const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
+  try {
+    await runMigrations(database);
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+  const github = createGitHubApp(settings, log);
+  const queue = createJobQueue({ db: database.db });
+  const app = createServerApp({ database, verify: github.verify, handler, log });
+
+  const setup = github.probot
+    ? null
+    : await createSetupHandler({
+        host: settings.host,
+        port: settings.port,
+        log,
+        envFile,
+        publicUrl: settings.publicUrl,
+      });
+  const hono = getRequestListener(app.fetch);
+  const server = createServer((req, res) => {
+    if (!setup) return void hono(req, res);
+    void setup(req, res).then(
+      (handled) => {
+        if (!handled) void hono(req, res);
+      },
+      (error) => {
+        log.error({ err: error }, 'setup request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${port}`;
+
+  let worker: Worker | null = null;
+  if (settings.runner === 'embedded' && Object.keys(jobHandlers).length > 0) {
+    worker = createWorker({
+      database,
+      queue,
+      handlers: jobHandlers,
+      log,
+      concurrency: settings.maxSessions,
+    });
+    await worker.start();
+  }
+
+  log.info(
+    { url, database: database.kind, runner: settings.runner, setupMode: !github.probot },
+    'agent orchestrator listening',
+  );
+  if (!github.probot) {
+    log.info(
+      `Setup mode: open ${url}/probot to register the GitHub App (no APP_ID/PRIVATE_KEY yet)`,
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    database,
+    queue,
+    github,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive sockets go idle as their last response is sent; close each as it does.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.closeIdleConnections();
+        await stopped;
+        clearInterval(sweep);
+        await worker?.stop();
+        await database.close();
+        log.info('agent orchestrator stopped');
+      })();
+      return closing;
+    },
+  };
+}
