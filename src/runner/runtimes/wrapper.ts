@@ -1,0 +1,76 @@
+import type { TurnSpec } from './runtime.js';
+
+/**
+ * The bash program every turn runs in, as
+ * `bash -c WRAPPER_SCRIPT wrapper <exitFile> <logFile> <stdinFile or ''> [--tee] -- <argv...>`.
+ * The agent's argv arrives as positional parameters and is never part of a shell string; with
+ * `--argv-file <file>` instead of `-- <argv...>` it is read from a file of NUL-terminated
+ * arguments (tmux refuses commands longer than 16 KB).
+ *
+ * Three processes of one group: the wrapper (the group leader), a recorder subshell and the
+ * agent. The recorder ignores TERM, INT and HUP so that its `wait` is never interrupted (bash
+ * loses a child's status when a trap interrupts `wait` and the child exits meanwhile); it feeds
+ * the agent its stdin, appends its stdout and stderr to the log (through tee to the terminal as
+ * well with --tee, for tmux), and writes the agent's exit status, 128+n for signal n, to a
+ * temporary file renamed onto the exit file. The agent gets default signal dispositions back.
+ * The wrapper outlives INT (a Ctrl-C in tmux) and HUP (a closed window), and answers TERM by
+ * sending TERM once to the whole group, so a TERM sent to it alone still stops the agent and
+ * its children, and the status is still recorded.
+ */
+export const WRAPPER_SCRIPT = `set -u
+exit_file=$1 log_file=$2 stdin_file=\${3:-/dev/null}
+shift 3
+tee=0
+if [ "\${1-}" = --tee ]; then tee=1; shift; fi
+if [ "\${1-}" = --argv-file ]; then
+  mapfile -d '' -t argv <"\${2-}" || exit 2
+  set -- -- "\${argv[@]}"
+fi
+if [ "\${1-}" != -- ]; then echo 'wrapper: expected -- before the command' >&2; exit 2; fi
+shift
+trap '' INT HUP
+trap 'trap "" TERM; kill -s TERM 0' TERM
+(
+  trap '' TERM INT HUP
+  if [ "$tee" = 1 ]; then
+    exec 3> >(exec tee -a -- "$log_file")
+    tee_pid=$!
+    ( trap - TERM INT QUIT HUP; exec "$@" ) >&3 2>&1 <"$stdin_file" 3>&- &
+    agent_pid=$!
+    exec 3>&-
+  else
+    ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$log_file" 2>&1 <"$stdin_file" &
+    agent_pid=$!
+  fi
+  wait "$agent_pid"
+  status=$?
+  if [ "$tee" = 1 ]; then wait "$tee_pid"; fi
+  printf '%s\\n' "$status" >"$exit_file.tmp.$$" && mv -f -- "$exit_file.tmp.$$" "$exit_file"
+) &
+recorder=$!
+while kill -0 "$recorder" 2>/dev/null; do wait "$recorder"; done
+`;
+
+/** The arguments after `bash` that run a turn's argv inside the wrapper. */
+export function wrapperArgs(
+  spec: TurnSpec,
+  options: { tee?: boolean; argvFile?: string } = {},
+): string[] {
+  if (spec.argv.length === 0) throw new Error('a turn needs a program to run (argv is empty)');
+  return [
+    '-c',
+    WRAPPER_SCRIPT,
+    'wrapper',
+    spec.exitFile,
+    spec.logFile,
+    spec.stdinFile ?? '',
+    ...(options.tee ? ['--tee'] : []),
+    ...(options.argvFile ? ['--argv-file', options.argvFile] : ['--', ...spec.argv]),
+  ];
+}
+
+/** The contents of an argv file: each argument followed by a NUL. */
+export function argvFileContents(argv: readonly string[]): string {
+  if (argv.some((arg) => arg.includes('\0'))) throw new Error('an argument holds a NUL byte');
+  return argv.map((arg) => `${arg}\0`).join('');
+}
