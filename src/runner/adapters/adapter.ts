@@ -4,6 +4,10 @@ export type AgentEvent =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; name: string; summary?: string | undefined }
   | {
+      /**
+       * A turn may yield several (e.g. one per model call); each covers the turn so far, so the
+       * last one wins.
+       */
       type: 'result';
       isError: boolean;
       /** The agent's final words for this turn; used in the pull request body. */
@@ -39,6 +43,7 @@ export interface NextTurnInput {
 }
 
 export interface TurnCommand {
+  /** argv[0] is the program (the adapter's binary); run without a shell. */
   argv: string[];
   /** Variables the adapter adds to the agent's environment (on top of the allow-list). */
   env: Record<string, string>;
