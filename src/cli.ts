@@ -4,6 +4,8 @@ import { pino } from 'pino';
 import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { OperatorConfigError } from './operator-config.js';
+import { startStandaloneRunner } from './runner/standalone.js';
 import { startOrchestrator } from './server/start.js';
 import { loadSettings, SettingsError } from './settings.js';
 
@@ -19,6 +21,7 @@ Usage: agent-orchestrator <command>
 
 Commands:
   start      serve webhooks, the API and health checks, and run agents here (default)
+  runner     run agents only, taking jobs from the shared Postgres at DATABASE_URL
   migrate    apply database migrations, then exit
   help       show this text
 
@@ -35,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(version);
     return 0;
   }
-  if (command !== 'start' && command !== 'migrate') {
+  if (command !== 'start' && command !== 'migrate' && command !== 'runner') {
     console.error(`Unknown command "${command}".\n\n${usage}`);
     return 2;
   }
@@ -64,7 +67,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const orchestrator = await startOrchestrator({ settings, log });
+  let orchestrator: { close(): Promise<void> };
+  try {
+    orchestrator =
+      command === 'runner'
+        ? await startStandaloneRunner(settings, log)
+        : await startOrchestrator({ settings, log });
+  } catch (error) {
+    if (error instanceof SettingsError || error instanceof OperatorConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      return 78;
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'shutting down: finishing in-flight requests');

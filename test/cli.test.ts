@@ -35,7 +35,8 @@ describe('agent-orchestrator CLI', () => {
     const t = await openTestDatabase('postgres');
     try {
       await t.database.db.execute('drop schema drizzle cascade');
-      await t.database.db.execute('drop table deliveries, jobs, runners, session_events, sessions');
+      await t.database.db.execute('drop schema public cascade');
+      await t.database.db.execute('create schema public');
       for (let i = 0; i < 2; i++) {
         const cli = runCli(['migrate'], { DATABASE_URL: t.url! }, tempDir());
         expect((await cli.exited).code, cli.output()).toBe(0);

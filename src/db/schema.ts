@@ -51,6 +51,8 @@ export const sessions = pgTable(
     agentSessionRef: text('agent_session_ref'),
     statusCommentId: bigint('status_comment_id', { mode: 'number' }),
     triggeredBy: text('triggered_by').notNull(),
+    /** The issue as it was at trigger time (title, body, comments) and the repository config then. */
+    context: jsonb('context').$type<Record<string, unknown>>().notNull().default({}),
     /** Attempts per reaction key, e.g. { "ci-failed": 2 }; reset by a human's command. */
     reactionAttempts: jsonb('reaction_attempts')
       .$type<Record<string, number>>()
@@ -103,6 +105,59 @@ export const deliveries = pgTable(
   (t) => [index('deliveries_received_idx').on(t.receivedAt)],
 );
 
+/** Messages for the agent; each is delivered in exactly one turn, in order. */
+export const sessionMessages = pgTable(
+  'session_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    /** Who or what sent it: a GitHub login, `ci`, `review`, `api`. */
+    source: text('source').notNull(),
+    deliveryId: text('delivery_id'),
+    /** The turn that delivered it; null while queued. */
+    turnId: bigint('turn_id', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('session_messages_pending_idx').on(t.sessionId, t.id).where(sql`${t.turnId} is null`),
+  ],
+);
+
+export const TURN_STATUSES = ['starting', 'running', 'finished'] as const;
+
+/** One agent process run; the handle finds it again after a restart. */
+export const turns = pgTable(
+  'turns',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    status: text('status', { enum: TURN_STATUSES }).notNull().default('starting'),
+    runnerId: text('runner_id').notNull(),
+    /** The runtime's TurnHandle (pid, tmux target, start time). */
+    handle: jsonb('handle').$type<Record<string, unknown>>(),
+    logPath: text('log_path').notNull(),
+    /** Bytes of the log already parsed into events. */
+    logOffset: bigint('log_offset', { mode: 'number' }).notNull().default(0),
+    exitCode: integer('exit_code'),
+    outcome: text('outcome'),
+    summary: text('summary'),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('turns_session_number_idx').on(t.sessionId, t.number),
+    // At most one unfinished turn per session.
+    uniqueIndex('turns_one_active_idx').on(t.sessionId).where(sql`${t.status} <> 'finished'`),
+  ],
+);
+
 export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -148,3 +203,5 @@ export type SessionEvent = typeof sessionEvents.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
 export type Runner = typeof runners.$inferSelect;
+export type SessionMessage = typeof sessionMessages.$inferSelect;
+export type Turn = typeof turns.$inferSelect;

@@ -1,6 +1,6 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { Logger } from 'pino';
-import { Probot } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import { githubApiUrl, type Settings } from '../settings.js';
 
 export interface GitHubApp {
@@ -16,12 +16,30 @@ export function createGitHubApp(settings: Settings, log: Logger): GitHubApp {
     const webhooks = new Webhooks({ secret: settings.webhookSecret });
     return { probot: null, verify: (body, signature) => webhooks.verify(body, signature) };
   }
+  const baseUrl = githubApiUrl(settings);
   const probot = new Probot({
     appId: settings.app.id,
     privateKey: settings.app.privateKey,
     secret: settings.webhookSecret,
-    baseUrl: githubApiUrl(settings),
+    baseUrl,
+    Octokit: withEnterpriseAuth(baseUrl),
     log: log.child({ name: 'probot' }),
   });
   return { probot, verify: (body, signature) => probot.webhooks.verify(body, signature) };
+}
+
+type OctokitOptions = { auth?: { request?: { defaults(options: { baseUrl: string }): unknown } } };
+
+/**
+ * Probot 14 builds the app-auth `request` without its baseUrl, so installation tokens would be
+ * asked of api.github.com even on GitHub Enterprise (and the tests' local GitHub). This gives
+ * that request the same base URL as every other call.
+ */
+function withEnterpriseAuth(baseUrl: string): typeof ProbotOctokit {
+  return ProbotOctokit.defaults((options: OctokitOptions) => {
+    const request = options.auth?.request;
+    return request
+      ? { ...options, auth: { ...options.auth, request: request.defaults({ baseUrl }) } }
+      : options;
+  }) as typeof ProbotOctokit;
 }

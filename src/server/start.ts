@@ -7,8 +7,11 @@ import { createDatabase, type Database } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createGitHubApp, type GitHubApp } from '../github/app.js';
 import { type DeliveryHandler, recordOnly } from '../github/deliveries.js';
+import { createInstallationClient } from '../github/installation-client.js';
 import { createJobQueue, type JobQueue } from '../jobs/queue.js';
 import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
+import { loadOperatorConfig } from '../operator-config.js';
+import { type RunnerHost, startRunnerHost } from '../runner/runner-host.js';
 import type { Settings } from '../settings.js';
 import { createServerApp } from './app.js';
 import { createSetupHandler } from './setup-mode.js';
@@ -19,6 +22,8 @@ export interface Orchestrator {
   database: Database;
   queue: JobQueue;
   github: GitHubApp;
+  /** The embedded runner; null with RUNNER=off or in setup mode. */
+  runner: RunnerHost | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
   close(): Promise<void>;
 }
@@ -40,6 +45,7 @@ export async function startOrchestrator({
   jobHandlers = {},
   envFile = path.resolve('.env'),
 }: StartOptions): Promise<Orchestrator> {
+  const operatorConfig = loadOperatorConfig(settings.orchestratorConfig);
   const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
   try {
     await runMigrations(database);
@@ -92,6 +98,20 @@ export async function startOrchestrator({
     await worker.start();
   }
 
+  let runner: RunnerHost | null = null;
+  if (settings.runner === 'embedded' && github.probot) {
+    runner = await startRunnerHost({
+      database,
+      queue,
+      github: createInstallationClient(github.probot),
+      operatorConfig,
+      dataDir: settings.dataDir,
+      workspaceRoot: settings.workspaceRoot,
+      maxSessions: settings.maxSessions,
+      log,
+    });
+  }
+
   log.info(
     { url, database: database.kind, runner: settings.runner, setupMode: !github.probot },
     'agent orchestrator listening',
@@ -109,6 +129,7 @@ export async function startOrchestrator({
     database,
     queue,
     github,
+    runner,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -118,6 +139,7 @@ export async function startOrchestrator({
         await stopped;
         clearInterval(sweep);
         await worker?.stop();
+        await runner?.stop();
         await database.close();
         log.info('agent orchestrator stopped');
       })();

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { commandAgentDefinitionSchema } from './runner/adapters/command.js';
+
+/** An agent defined by the operator: argv templates run without a shell (see adapters/command). */
+const commandAgentSchema = z.record(z.string(), z.unknown()).superRefine((definition, ctx) => {
+  const checked = commandAgentDefinitionSchema.safeParse({ ...definition, name: 'operator-agent' });
+  for (const issue of checked.success ? [] : checked.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  }
+});
+
+export const profileSchema = z
+  .object({
+    agent: z.string().min(1),
+    model: z.string().min(1).optional(),
+    instructions: z.string().optional(),
+    mcpConfig: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const operatorConfigSchema = z
+  .object({
+    agents: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), commandAgentSchema).default({}),
+    profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profileSchema).default({}),
+    /** Variables every agent gets: names passed through from the app's environment, and values. */
+    env: z
+      .object({
+        pass: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/)).default([]),
+        set: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .default({ pass: [], set: {} }),
+    limits: z
+      .object({
+        turnMinutes: z.number().positive().default(60),
+        setupMinutes: z.number().positive().default(15),
+        /** Per session; a session over it stops taking turns and needs a human. */
+        costUsd: z.number().positive().optional(),
+      })
+      .strict()
+      .default({ turnMinutes: 60, setupMinutes: 15 }),
+    /** Where turns run: detached processes, or tmux windows a person can attach to. */
+    runtime: z.enum(['process', 'tmux']).default('process'),
+    /** When set, only these installation ids are served. */
+    allowedInstallations: z.array(z.number().int()).optional(),
+    /** Bot accounts (e.g. `renovate[bot]`) allowed to trigger sessions. */
+    allowedBots: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
+
+export class OperatorConfigError extends Error {
+  override name = 'OperatorConfigError';
+}
+
+/** Reads ORCHESTRATOR_CONFIG; no file means the defaults. Errors name the file and the field. */
+export function loadOperatorConfig(file: string | undefined): OperatorConfig {
+  if (!file) return operatorConfigSchema.parse({});
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+  } catch (error) {
+    throw new OperatorConfigError(
+      `ORCHESTRATOR_CONFIG: cannot read ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const parsed = operatorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new OperatorConfigError(
+      `ORCHESTRATOR_CONFIG: ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,135 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { type Session, sessionEvents, sessions, type Turn, turns } from '../db/schema.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { AgentAdapter, AgentEvent } from './adapters/adapter.js';
+import { tailLines } from './log-tail.js';
+import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
+
+type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
+
+export interface TurnOutcome extends TurnResult {
+  /** The agent's result event for the turn, when it printed one. */
+  events: ResultEvent | undefined;
+}
+
+const FLUSH_MS = 500;
+const MAX_TEXT = 4_000;
+
+/**
+ * Follows a turn's log into session events until the turn ends. Returns 'detached' when the job
+ * is taken away (shutdown, lost lease): the agent keeps running and is adopted later, and the
+ * parsed offset is saved so no event is recorded twice.
+ */
+export async function watchTurn(input: {
+  database: Database;
+  sessionService: SessionService;
+  session: Session;
+  turn: Turn;
+  adapter: AgentAdapter;
+  running: RunningTurn | undefined;
+  /** Set when an adopted turn had already ended. */
+  finished: TurnOutcome | undefined;
+  signal: AbortSignal;
+}): Promise<TurnOutcome | 'detached'> {
+  const { database, session, turn, adapter, running, signal } = input;
+  const { db } = database;
+  const parse = adapter.createParser();
+  let offset = turn.logOffset;
+  let pending: { kind: string; data: Record<string, unknown> }[] = [];
+  let sessionRef: string | undefined;
+  let result: ResultEvent | undefined;
+
+  const onLine = (line: string, endOffset: number) => {
+    offset = endOffset;
+    for (const event of parse(line)) {
+      if (event.type === 'session') sessionRef = event.ref;
+      if (event.type === 'result') result = event;
+      pending.push({ kind: `agent.${event.type}`, data: { turn: turn.number, ...clip(event) } });
+    }
+  };
+
+  let flushing = Promise.resolve();
+  const flush = () => {
+    flushing = flushing.then(async () => {
+      const batch = pending;
+      const ref = sessionRef;
+      pending = [];
+      sessionRef = undefined;
+      await db.transaction(async (tx) => {
+        if (batch.length > 0) {
+          await tx
+            .insert(sessionEvents)
+            .values(batch.map((e) => ({ sessionId: session.id, ...e })));
+        }
+        await tx.update(turns).set({ logOffset: offset }).where(eq(turns.id, turn.id));
+        if (ref)
+          await tx
+            .update(sessions)
+            .set({ agentSessionRef: ref, updatedAt: sql`now()` })
+            .where(eq(sessions.id, session.id));
+      });
+    });
+    return flushing;
+  };
+
+  const stopTail = new AbortController();
+  const tailing = tailLines(turn.logPath, onLine, {
+    signal: stopTail.signal,
+    fromOffset: turn.logOffset,
+  });
+  const timer = setInterval(() => void flush().catch(() => {}), FLUSH_MS);
+
+  let ended: TurnResult | 'detached';
+  try {
+    if (input.finished) {
+      ended = input.finished;
+    } else {
+      const detached = new Promise<'detached'>((resolve) => {
+        if (signal.aborted) resolve('detached');
+        signal.addEventListener('abort', () => resolve('detached'), { once: true });
+      });
+      ended = await Promise.race([running!.done, detached]);
+    }
+  } finally {
+    clearInterval(timer);
+    stopTail.abort();
+    await tailing;
+    await flush();
+  }
+  if (ended === 'detached') return 'detached';
+
+  // An adopted turn's result may have been recorded before the restart.
+  result ??= await lastResult(database, session.id, turn.number);
+  return { ...ended, events: result };
+}
+
+async function lastResult(
+  database: Database,
+  sessionId: string,
+  turnNumber: number,
+): Promise<ResultEvent | undefined> {
+  const [row] = await database.db
+    .select()
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        eq(sessionEvents.kind, 'agent.result'),
+        sql`(${sessionEvents.data}->>'turn')::int = ${turnNumber}`,
+      ),
+    )
+    .orderBy(desc(sessionEvents.id))
+    .limit(1);
+  return row ? (row.data as unknown as ResultEvent) : undefined;
+}
+
+function clip(event: AgentEvent): Record<string, unknown> {
+  const data: Record<string, unknown> = { ...event };
+  for (const key of ['text', 'summary'] as const) {
+    const value = data[key];
+    if (typeof value === 'string' && value.length > MAX_TEXT)
+      data[key] = `${value.slice(0, MAX_TEXT)}… [truncated]`;
+  }
+  return data;
+}

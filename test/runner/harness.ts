@@ -1,0 +1,216 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { asc, eq } from 'drizzle-orm';
+import { pino } from 'pino';
+import {
+  type Session,
+  type SessionStatus,
+  sessionEvents,
+  sessions,
+  turns,
+} from '../../src/db/schema.js';
+import { createGitHubApp } from '../../src/github/app.js';
+import { createInstallationClient } from '../../src/github/installation-client.js';
+import type { RepoConfig } from '../../src/github/repo-config.js';
+import { createJobQueue } from '../../src/jobs/queue.js';
+import { type OperatorConfig, operatorConfigSchema } from '../../src/operator-config.js';
+import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.js';
+import type { Runtime } from '../../src/runner/runtimes/runtime.js';
+import { createSessionService } from '../../src/sessions/session-service.js';
+import { loadSettings } from '../../src/settings.js';
+import { type Engine, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { createOrigin, type Origin } from '../helpers/git.js';
+import { startLocalGitHub } from '../helpers/local-github.js';
+import { generatePrivateKey } from '../helpers/processes.js';
+
+export const FAKE_AGENT = fileURLToPath(new URL('../fixtures/fake-agent.mjs', import.meta.url));
+export const INSTALLATION_ID = 7;
+export const REPOSITORY = 'octo/widgets';
+
+/** The fake agent as an operator-defined command agent speaking Claude Code's stream-json. */
+export const fakeAgentConfig = {
+  firstTurn: [process.execPath, FAKE_AGENT, 'first', '{promptFile}'],
+  nextTurn: [process.execPath, FAKE_AGENT, 'next', '{messageFile}', '{sessionRef}'],
+  output: 'claude-stream-json',
+};
+
+/** What a leaked secret would look like in the agent's environment. */
+export const APP_SECRETS = {
+  WEBHOOK_SECRET: 'leak-me-webhook-secret',
+  PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----leak-me',
+  DATABASE_URL: 'postgres://leak-me@db/app',
+  GITHUB_TOKEN: 'ghs_leak_me_token',
+  API_TOKEN: 'leak-me-api-token-0123456789',
+};
+
+export interface HarnessOptions {
+  engine?: Engine;
+  maxSessions?: number;
+  operator?: Record<string, unknown>;
+  runtime?: Runtime;
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** A database, a bare origin, a local GitHub and a runner host, ready to take sessions. */
+export async function startHarness(options: HarnessOptions = {}) {
+  const t: TestDatabase = await openTestDatabase(options.engine ?? 'pglite');
+  const origin: Origin = await createOrigin();
+  const github = await startLocalGitHub();
+  const root = mkdtempSync(path.join(tmpdir(), 'ao-runner-'));
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const queue = createJobQueue({ db: t.database.db });
+  const service = createSessionService({ queue });
+  const operatorConfig: OperatorConfig = operatorConfigSchema.parse({
+    agents: { fake: fakeAgentConfig },
+    ...options.operator,
+  });
+  const settings = loadSettings({ APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env });
+  const probot = createGitHubApp(settings, log).probot!;
+  const hostOptions = {
+    database: t.database,
+    queue,
+    github: createInstallationClient(probot),
+    operatorConfig,
+    dataDir: root,
+    workspaceRoot: path.join(root, 'workspaces'),
+    maxSessions: options.maxSessions ?? 4,
+    log,
+    env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS },
+    pollMs: 500,
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+  };
+  let host: RunnerHost = await startRunnerHost(hostOptions);
+  let issueNumber = 0;
+
+  return {
+    t,
+    db: t.database.db,
+    origin,
+    github,
+    service,
+    queue,
+    root,
+    get host() {
+      return host;
+    },
+    /** Stops the runner host (running turns go on) and starts a new one, as after a restart. */
+    async restartHost() {
+      await host.stop();
+      host = await startRunnerHost(hostOptions);
+    },
+
+    /** A session for a new issue, queued with its spawn job, as a trigger would create it. */
+    async createSession(
+      issue: { title?: string; body?: string; agent?: string; config?: Partial<RepoConfig> } = {},
+    ) {
+      issueNumber += 1;
+      const number = issueNumber;
+      const title = issue.title ?? `Fix widget ${number}`;
+      const session = await t.database.db.transaction((tx) =>
+        service.create(tx, {
+          installationId: INSTALLATION_ID,
+          repositoryId: 1,
+          repositoryFullName: REPOSITORY,
+          cloneUrl: origin.url,
+          issueNumber: number,
+          agent: issue.agent ?? 'fake',
+          triggeredBy: 'alice',
+          context: {
+            issue: {
+              repository: REPOSITORY,
+              number,
+              title,
+              body: issue.body ?? 'Please fix it.',
+              comments: [],
+            },
+            config: { baseBranch: 'main', ...issue.config },
+          },
+        }),
+      );
+      return session!;
+    },
+
+    async session(id: string): Promise<Session> {
+      const [row] = await t.database.db.select().from(sessions).where(eq(sessions.id, id));
+      return row!;
+    },
+
+    async turnsOf(id: string) {
+      return t.database.db
+        .select()
+        .from(turns)
+        .where(eq(turns.sessionId, id))
+        .orderBy(asc(turns.number));
+    },
+
+    async eventsOf(id: string) {
+      return t.database.db
+        .select()
+        .from(sessionEvents)
+        .where(eq(sessionEvents.sessionId, id))
+        .orderBy(asc(sessionEvents.id));
+    },
+
+    async queueMessage(id: string, body: string, source = 'alice') {
+      await t.database.db.transaction(async (tx) => {
+        const [row] = await tx.select().from(sessions).where(eq(sessions.id, id));
+        await service.queueMessage(tx, row!, { body, source });
+      });
+    },
+
+    async requestStop(id: string, cleanup = true) {
+      await t.database.db.transaction(async (tx) => {
+        const [row] = await tx.select().from(sessions).where(eq(sessions.id, id));
+        await service.requestStop(tx, row!, {
+          status: 'stopped',
+          reason: 'stopped by alice',
+          cleanup,
+        });
+      });
+    },
+
+    /** Waits until the session reaches one of the statuses (and, optionally, a condition). */
+    async waitFor(
+      id: string,
+      statuses: SessionStatus[],
+      {
+        timeoutMs = 20_000,
+        until,
+      }: { timeoutMs?: number; until?: (s: Session) => boolean | Promise<boolean> } = {},
+    ): Promise<Session> {
+      const deadline = Date.now() + timeoutMs;
+      let last: Session | undefined;
+      while (Date.now() < deadline) {
+        last = await this.session(id);
+        if (statuses.includes(last.status) && (!until || (await until(last)))) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const events = (await this.eventsOf(id))
+        .map((e) => `${e.kind} ${JSON.stringify(e.data)}`)
+        .join('\n');
+      throw new Error(
+        `session ${id} is ${last?.status} (${last?.statusReason}), not ${statuses.join('|')}; events:\n${events}`,
+      );
+    },
+
+    async cleanup() {
+      await host.stop();
+      await github.close();
+      await origin.cleanup();
+      await t.cleanup();
+    },
+  };
+}
+
+/** True while any process of the group is alive (zombies, waiting to be reaped, count as gone). */
+export function groupAlive(pgid: number): boolean {
+  const table = execFileSync('ps', ['-e', '-o', 'pgid=,stat='], { encoding: 'utf8' });
+  return table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .some(([group, stat]) => Number(group) === pgid && !stat?.startsWith('Z'));
+}
