@@ -54,6 +54,27 @@ export function createSessionJobs(deps: SessionJobsDeps) {
   const { db } = database;
   /** Turns this process is running or watching, by session id. */
   const active = new Map<string, RunningTurn>();
+  /** Sessions a job of this process is working on; another job for one of them leaves it be. */
+  const busy = new Set<string>();
+  /** Sessions whose jobs were turned away while busy: their owner looks again when done. */
+  const turnedAway = new Set<string>();
+
+  /** Runs fn unless another job of this process already works on the session. */
+  async function exclusively(sessionId: string, fn: () => Promise<void>): Promise<void> {
+    if (busy.has(sessionId)) {
+      turnedAway.add(sessionId);
+      return;
+    }
+    busy.add(sessionId);
+    try {
+      await fn();
+    } finally {
+      busy.delete(sessionId);
+      // A message may have arrived after the owner last looked: one more turn job finds it.
+      if (turnedAway.delete(sessionId))
+        await sessionService.enqueueTurn(db, { id: sessionId, runnerId });
+    }
+  }
 
   const stateDir = (sessionId: string) => path.join(deps.stateRoot, assertSessionId(sessionId));
   const configOf = (session: Session): RepoConfig =>
@@ -146,6 +167,7 @@ export function createSessionJobs(deps: SessionJobsDeps) {
     context: JobContext,
   ) {
     const spec = specFor(session, turn, command, environmentFor(adapter, command));
+    context.log.debug({ turn: turn.number, adopting: Boolean(turn.handle) }, 'running turn');
     let running: RunningTurn | undefined = active.get(session.id);
     let finishedEarlier: TurnOutcome | undefined;
     if (!running && turn.handle) {
@@ -421,8 +443,10 @@ export function createSessionJobs(deps: SessionJobsDeps) {
     });
   }
 
-  const spawnJob: JobHandler = async (job, context) => {
-    const sessionId = String(job.payload.sessionId);
+  const spawnJob: JobHandler = (job, context) =>
+    exclusively(String(job.payload.sessionId), () => spawn(String(job.payload.sessionId), context));
+
+  async function spawn(sessionId: string, context: JobContext) {
     let session = await load(sessionId);
     if (!session || isTerminal(session.status)) return;
     const config = configOf(session);
@@ -521,11 +545,14 @@ export function createSessionJobs(deps: SessionJobsDeps) {
       adapter,
       context,
     );
-  };
+  }
 
-  const turnJob: JobHandler = async (job, context) => {
-    const sessionId = String(job.payload.sessionId);
-    if (active.has(sessionId)) return; // this process is running its turn; afterTurn picks up the rest
+  const turnJob: JobHandler = (job, context) =>
+    exclusively(String(job.payload.sessionId), () =>
+      nextTurn(String(job.payload.sessionId), context),
+    );
+
+  async function nextTurn(sessionId: string, context: JobContext) {
     const chosen = await chooseTurn(sessionId, null);
     if (!chosen) return;
     const { agent } = profileOf(chosen.session, configOf(chosen.session));
@@ -538,7 +565,7 @@ export function createSessionJobs(deps: SessionJobsDeps) {
       adapter,
       context,
     );
-  };
+  }
 
   const stopJob: JobHandler = async (job) => {
     const sessionId = String(job.payload.sessionId);
