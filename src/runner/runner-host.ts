@@ -180,6 +180,8 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     runnerId,
     runtime,
     activeSessions: sessionJobs.activeSessions,
+    /** Where a session's worktree is (or will be) on this runner. */
+    workspacePath: (sessionId: string) => workspaces.pathFor(sessionId),
     /** Stops taking jobs; running agent turns go on and are adopted by the next start. */
     async stop() {
       clearInterval(heartbeat);

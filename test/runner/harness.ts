@@ -51,6 +51,8 @@ export interface HarnessOptions {
   maxSessions?: number;
   operator?: Record<string, unknown>;
   runtime?: Runtime;
+  /** Added to the environment the runner takes agents' variables from. */
+  env?: Record<string, string>;
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -79,7 +81,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     workspaceRoot: path.join(root, 'workspaces'),
     maxSessions: options.maxSessions ?? 4,
     log,
-    env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS },
+    env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS, ...options.env },
     pollMs: 500,
     ...(options.runtime ? { runtime: options.runtime } : {}),
   };
@@ -105,7 +107,13 @@ export async function startHarness(options: HarnessOptions = {}) {
 
     /** A session for a new issue, queued with its spawn job, as a trigger would create it. */
     async createSession(
-      issue: { title?: string; body?: string; agent?: string; config?: Partial<RepoConfig> } = {},
+      issue: {
+        title?: string;
+        body?: string;
+        agent?: string;
+        profile?: string;
+        config?: Partial<RepoConfig>;
+      } = {},
     ) {
       issueNumber += 1;
       const number = issueNumber;
@@ -118,6 +126,7 @@ export async function startHarness(options: HarnessOptions = {}) {
           cloneUrl: origin.url,
           issueNumber: number,
           agent: issue.agent ?? 'fake',
+          profile: issue.profile ?? null,
           triggeredBy: 'alice',
           context: {
             issue: {

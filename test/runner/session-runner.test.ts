@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionMessages } from '../../src/db/schema.js';
+import { sessionMessages, sessions } from '../../src/db/schema.js';
 import type { TurnHandle } from '../../src/runner/runtimes/runtime.js';
+import { createTmuxRuntime } from '../../src/runner/runtimes/tmux-runtime.js';
 import { ENGINES } from '../helpers/databases.js';
 import { git, refSha } from '../helpers/git.js';
 import { APP_SECRETS, groupAlive, type Harness, REPOSITORY, startHarness } from './harness.js';
@@ -174,6 +178,9 @@ describe('runner limits and stops', () => {
             nextTurn: ['definitely-not-installed-agent'],
           },
         },
+        profiles: {
+          careful: { agent: 'fake', model: 'model-x', instructions: 'Profile says: be careful.' },
+        },
         limits: { turnMinutes: 0.05 },
       },
     });
@@ -204,6 +211,20 @@ describe('runner limits and stops', () => {
     );
     expect([...started].sort((a, b) => a - b)).toEqual(started);
   }, 60_000);
+
+  it('runs the agent a profile names, with its instructions after the repository’s', async () => {
+    const created = await h.createSession({
+      agent: 'ghost', // the profile's agent wins
+      profile: 'careful',
+      config: { instructions: 'Repository says: run the tests.' },
+    });
+    const s = await h.waitFor(created.id, ['waiting']);
+    const prompt = await show(h, s.branch!, 'agent-first.md');
+    expect(prompt.indexOf('Repository says: run the tests.')).toBeGreaterThan(-1);
+    expect(prompt.indexOf('Repository says')).toBeLessThan(
+      prompt.indexOf('Profile says: be careful.'),
+    );
+  });
 
   it('reports an agent program that is not installed', async () => {
     const created = await h.createSession({ agent: 'ghost' });
@@ -248,5 +269,84 @@ describe('runner limits and stops', () => {
       .from(sessionMessages)
       .where(and(eq(sessionMessages.sessionId, s.id)));
     expect(pending).toEqual([]);
+  });
+});
+
+describe('the runner with the tmux runtime', () => {
+  let h: Harness;
+  const socketName = `ao-test-${process.pid}`;
+  beforeAll(async () => {
+    const log = pino({ level: 'silent' });
+    h = await startHarness({ runtime: createTmuxRuntime({ log, socketName }) });
+  });
+  afterAll(async () => {
+    await h?.cleanup();
+    spawnSync('tmux', ['-L', socketName, 'kill-server']);
+  });
+
+  it('runs the turn in a tmux window named after the session, which a person can watch', async () => {
+    const created = await h.createSession({ body: 'FAKE: slow 1500' });
+    await h.waitFor(created.id, ['working'], {
+      until: async () => Boolean((await h.turnsOf(created.id))[0]?.handle),
+    });
+    const windows = spawnSync(
+      'tmux',
+      ['-L', socketName, 'list-windows', '-a', '-F', '#{window_name}'],
+      { encoding: 'utf8' },
+    );
+    expect(windows.stdout.split('\n')).toContain(created.id);
+    const s = await h.waitFor(created.id, ['waiting']);
+    expect(await git(h.origin.path, ['log', '-1', '--format=%s', s.branch!])).toBe(
+      'Fake agent: first turn',
+    );
+  });
+
+  it('stops a running turn and leaves no process of its group alive', async () => {
+    const created = await h.createSession({ body: 'FAKE: hang' });
+    await h.waitFor(created.id, ['working'], {
+      until: async () => Boolean((await h.turnsOf(created.id))[0]?.handle),
+    });
+    const [turn] = await h.turnsOf(created.id);
+    const pgid = (turn!.handle as unknown as TurnHandle).pid;
+    expect(groupAlive(pgid)).toBe(true);
+    await h.requestStop(created.id);
+    await h.waitFor(created.id, ['stopped']);
+    expect(groupAlive(pgid)).toBe(false);
+  });
+});
+
+describe('many sessions and restarts', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ maxSessions: 10 });
+  });
+  afterAll(() => h?.cleanup());
+
+  it('spawns 10 sessions on one repository at once: 10 worktrees on 10 branches, no git lock error', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 10 }, () => h.createSession({ body: 'FAKE: no-change' })),
+    );
+    const done = await Promise.all(
+      created.map((c) => h.waitFor(c.id, ['waiting'], { timeoutMs: 60_000 })),
+    );
+    expect(new Set(done.map((s) => s.workspacePath)).size).toBe(10);
+    expect(new Set(done.map((s) => s.branch)).size).toBe(10);
+    for (const s of done) {
+      expect(existsSync(s.workspacePath!)).toBe(true);
+      expect(await git(s.workspacePath!, ['branch', '--show-current'])).toBe(s.branch);
+    }
+  }, 90_000);
+
+  it('prunes worktrees whose session has ended when it starts again', async () => {
+    const created = await h.createSession({ body: 'FAKE: no-change' });
+    const s = await h.waitFor(created.id, ['waiting']);
+    // The session ends while no runner is there to clean up after it.
+    await h.host.stop();
+    await h.db.update(sessions).set({ status: 'closed' }).where(eq(sessions.id, s.id));
+    const mirror = path.join(h.root, 'workspaces', 'mirrors', `${s.repositoryId}.git`);
+    expect(await git(mirror, ['branch', '--list', s.branch!])).toContain(s.branch);
+    await h.restartHost();
+    expect(existsSync(s.workspacePath!)).toBe(false);
+    expect(await git(mirror, ['branch', '--list', s.branch!])).toBe('');
   });
 });
