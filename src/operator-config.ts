@@ -47,6 +47,17 @@ export const operatorConfigSchema = z
     allowedInstallations: z.array(z.number().int()).optional(),
     /** Bot accounts (e.g. `renovate[bot]`) allowed to trigger sessions. */
     allowedBots: z.array(z.string()).default([]),
+    /** Where notifications go besides the GitHub comment; repositories choose the Slack channel. */
+    notify: z
+      .object({
+        slackWebhookUrl: z.url().optional(),
+        webhook: z
+          .object({ url: z.url(), secret: z.string().min(16) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -10,8 +10,15 @@ export interface GitHubApp {
   verify(body: string, signature: string): Promise<boolean>;
 }
 
-/** Probot for the registered app (authentication, throttling, retries), or a verifier alone. */
-export function createGitHubApp(settings: Settings, log: Logger): GitHubApp {
+/**
+ * Probot for the registered app (authentication, throttling, retries), or a verifier alone.
+ * Tests may turn throttling off: it spaces out content-creating calls as GitHub asks.
+ */
+export function createGitHubApp(
+  settings: Settings,
+  log: Logger,
+  { throttle = true } = {},
+): GitHubApp {
   if (!settings.app) {
     const webhooks = new Webhooks({ secret: settings.webhookSecret });
     return { probot: null, verify: (body, signature) => webhooks.verify(body, signature) };
@@ -22,7 +29,7 @@ export function createGitHubApp(settings: Settings, log: Logger): GitHubApp {
     privateKey: settings.app.privateKey,
     secret: settings.webhookSecret,
     baseUrl,
-    Octokit: withEnterpriseAuth(baseUrl),
+    Octokit: withEnterpriseAuth(baseUrl, throttle),
     log: log.child({ name: 'probot' }),
   });
   return { probot, verify: (body, signature) => probot.webhooks.verify(body, signature) };
@@ -35,11 +42,12 @@ type OctokitOptions = { auth?: { request?: { defaults(options: { baseUrl: string
  * asked of api.github.com even on GitHub Enterprise (and the tests' local GitHub). This gives
  * that request the same base URL as every other call.
  */
-function withEnterpriseAuth(baseUrl: string): typeof ProbotOctokit {
+function withEnterpriseAuth(baseUrl: string, throttle: boolean): typeof ProbotOctokit {
   return ProbotOctokit.defaults((options: OctokitOptions) => {
     const request = options.auth?.request;
-    return request
+    const withAuth = request
       ? { ...options, auth: { ...options.auth, request: request.defaults({ baseUrl }) } }
       : options;
+    return throttle ? withAuth : { ...withAuth, throttle: { enabled: false } };
   }) as typeof ProbotOctokit;
 }

@@ -17,6 +17,11 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
 }
 
+/** Throw from a handler to run it again after the backoff when that is expected, not a fault. */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+}
+
 export interface WorkerOptions {
   database: Database;
   queue: JobQueue;
@@ -129,7 +134,8 @@ export function createWorker({
           jobLog.error({ err: e }, 'could not record the job failure; its lease will expire');
           return 'lost' as const;
         });
-        const level = outcome === 'dead' ? 'error' : 'warn';
+        const level =
+          outcome === 'dead' ? 'error' : error instanceof RetryLaterError ? 'debug' : 'warn';
         jobLog[level]({ err: error, attempt: job.attempts, outcome }, 'job failed');
       } finally {
         running.delete(job.id);

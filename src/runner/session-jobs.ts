@@ -93,6 +93,8 @@ export function createSessionJobs(deps: SessionJobsDeps) {
       .update(sessions)
       .set({ ...values, updatedAt: sql`now()` })
       .where(eq(sessions.id, sessionId));
+    if (values.status || values.prNumber || values.branch)
+      await sessionService.touch(tx, sessionId);
   }
 
   function profileOf(
@@ -154,8 +156,10 @@ export function createSessionJobs(deps: SessionJobsDeps) {
           log.warn({ err: error, sessionId: session.id }, 'could not comment on the issue'),
         );
     }
-    await sessionService.event(db, session.id, 'needs-human', { reason });
-    await update(session.id, { status: 'needs_human', statusReason: reason });
+    await db.transaction(async (tx) => {
+      await sessionService.event(tx, session.id, 'needs-human', { reason });
+      await update(session.id, { status: 'needs_human', statusReason: reason }, tx);
+    });
   }
 
   /** Runs (or re-adopts) one turn and applies its outcome; returns early if the job was taken away. */

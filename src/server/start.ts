@@ -8,10 +8,14 @@ import { runMigrations } from '../db/migrate.js';
 import { createGitHubApp, type GitHubApp } from '../github/app.js';
 import { type DeliveryHandler, recordOnly } from '../github/deliveries.js';
 import { createInstallationClient } from '../github/installation-client.js';
+import { createLifecycle } from '../github/lifecycle.js';
+import type { Octokit } from '../github/octokit.js';
+import { createWebhookHandler } from '../github/webhook-handler.js';
 import { createJobQueue, type JobQueue } from '../jobs/queue.js';
 import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
 import { loadOperatorConfig } from '../operator-config.js';
-import { type RunnerHost, startRunnerHost } from '../runner/runner-host.js';
+import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../runner/runner-host.js';
+import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
 import { createServerApp } from './app.js';
 import { createSetupHandler } from './setup-mode.js';
@@ -22,6 +26,7 @@ export interface Orchestrator {
   database: Database;
   queue: JobQueue;
   github: GitHubApp;
+  sessionService: SessionService;
   /** The embedded runner; null with RUNNER=off or in setup mode. */
   runner: RunnerHost | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
@@ -35,15 +40,21 @@ export interface StartOptions {
   jobHandlers?: Record<string, JobHandler>;
   /** Where setup mode writes the registered app's credentials (default `.env` in the cwd). */
   envFile?: string;
+  /** Tests turn off Probot's spacing of content-creating calls; production keeps it. */
+  githubThrottle?: boolean;
+  /** Test overrides for the embedded runner. */
+  runnerOptions?: Partial<Pick<RunnerHostOptions, 'env' | 'pollMs' | 'runtime'>>;
 }
 
 /** Opens the database, applies migrations and serves HTTP; runs jobs unless RUNNER=off. */
 export async function startOrchestrator({
   settings,
   log,
-  handler = recordOnly,
+  handler,
   jobHandlers = {},
   envFile = path.resolve('.env'),
+  githubThrottle = true,
+  runnerOptions = {},
 }: StartOptions): Promise<Orchestrator> {
   const operatorConfig = loadOperatorConfig(settings.orchestratorConfig);
   const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
@@ -53,9 +64,13 @@ export async function startOrchestrator({
     await database.close().catch(() => {});
     throw error;
   }
-  const github = createGitHubApp(settings, log);
+  const github = createGitHubApp(settings, log, { throttle: githubThrottle });
   const queue = createJobQueue({ db: database.db });
-  const app = createServerApp({ database, verify: github.verify, handler, log });
+  const sessionService = createSessionService({ queue });
+  // Without app credentials nothing can act on a delivery; it is still recorded.
+  const deliveryHandler =
+    handler ?? (github.probot ? createWebhookHandler({ sessionService }) : recordOnly);
+  const app = createServerApp({ database, verify: github.verify, handler: deliveryHandler, log });
 
   const setup = github.probot
     ? null
@@ -86,15 +101,23 @@ export async function startOrchestrator({
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${port}`;
 
+  // Lifecycle jobs (intents, reactions, status comments, notifications) run in every process
+  // that has the app's credentials; agent turns only where RUNNER=embedded.
+  const probot = github.probot;
+  const lifecycleHandlers = probot
+    ? createLifecycle({
+        database,
+        sessionService,
+        octokitFor: (installationId) => probot.auth(installationId) as Promise<Octokit>,
+        operatorConfig,
+        log,
+        publicUrl: settings.publicUrl,
+      }).handlers
+    : {};
+  const handlers = { ...lifecycleHandlers, ...jobHandlers };
   let worker: Worker | null = null;
-  if (settings.runner === 'embedded' && Object.keys(jobHandlers).length > 0) {
-    worker = createWorker({
-      database,
-      queue,
-      handlers: jobHandlers,
-      log,
-      concurrency: settings.maxSessions,
-    });
+  if (Object.keys(handlers).length > 0) {
+    worker = createWorker({ database, queue, handlers, log, concurrency: 4 });
     await worker.start();
   }
 
@@ -109,6 +132,7 @@ export async function startOrchestrator({
       workspaceRoot: settings.workspaceRoot,
       maxSessions: settings.maxSessions,
       log,
+      ...runnerOptions,
     });
   }
 
@@ -129,6 +153,7 @@ export async function startOrchestrator({
     database,
     queue,
     github,
+    sessionService,
     runner,
     close() {
       closing ??= (async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../db/client.js';
 import {
+  jobs,
   type NewSession,
   type Session,
   type SessionStatus,
@@ -16,6 +17,12 @@ export const JOB_KINDS = {
   spawn: 'session.spawn',
   turn: 'session.turn',
   stop: 'session.stop',
+  /** A webhook's intent, applied where GitHub can be asked (permissions, config, CI details). */
+  intent: 'github.intent',
+  /** Something the runner saw (agent-failed, agent-stuck) for the reaction rules. */
+  reaction: 'session.reaction',
+  statusComment: 'session.status-comment',
+  notify: 'session.notify',
 } as const;
 
 /** Agent turns can be adopted after many restarts; each claim counts as an attempt. */
@@ -145,6 +152,83 @@ export function createSessionService({ queue }: { queue: JobQueue }) {
         sessionId: session.id,
         runnerId: session.runnerId,
         payload: { sessionId: session.id, ...stop },
+      });
+    },
+
+    /**
+     * The session changed: its status comment will be brought up to date. One pending update per
+     * session at a time, so a burst of transitions edits the comment once or twice, not each time.
+     */
+    async touch(tx: Executor, sessionId: string): Promise<void> {
+      const [pending] = await tx
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.kind, JOB_KINDS.statusComment),
+            eq(jobs.sessionId, sessionId),
+            eq(jobs.status, 'pending'),
+          ),
+        )
+        .limit(1);
+      if (pending) return;
+      await queue.enqueue(tx, {
+        kind: JOB_KINDS.statusComment,
+        sessionId,
+        payload: { sessionId },
+        maxAttempts: 8,
+      });
+    },
+
+    /** Reports a runner-side event (agent-failed, agent-stuck) to the reaction rules. */
+    async react(
+      tx: Executor,
+      sessionId: string,
+      key: 'agent-failed' | 'agent-stuck',
+      detail: string,
+    ): Promise<void> {
+      await queue.enqueue(tx, {
+        kind: JOB_KINDS.reaction,
+        sessionId,
+        payload: { sessionId, key, detail },
+      });
+    },
+
+    /** Tells the configured people (every channel, or the one named) as a retried job. */
+    async notify(
+      tx: Executor,
+      sessionId: string,
+      notice: { reason: string; text: string; channel?: string },
+    ): Promise<void> {
+      await queue.enqueue(tx, {
+        kind: JOB_KINDS.notify,
+        sessionId,
+        payload: { sessionId, ...notice },
+        maxAttempts: 8,
+      });
+    },
+
+    /** Spawns the session again from the start (its workspace never got made). */
+    async respawn(tx: Executor, sessionId: string): Promise<void> {
+      await queue.enqueue(tx, {
+        kind: JOB_KINDS.spawn,
+        sessionId,
+        payload: { sessionId },
+        maxAttempts: TURN_JOB_ATTEMPTS,
+      });
+    },
+
+    /** Queues a webhook's intent for the lifecycle worker (optionally later, e.g. to look again). */
+    async enqueueIntent(
+      tx: Executor,
+      payload: Record<string, unknown>,
+      runAt?: Date,
+    ): Promise<void> {
+      await queue.enqueue(tx, {
+        kind: JOB_KINDS.intent,
+        payload,
+        maxAttempts: 6,
+        ...(runAt ? { runAt } : {}),
       });
     },
 

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// biome-ignore-all lint/suspicious/noAssignInExpressions: a router reads best as one match per route
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedCall {
@@ -7,26 +8,98 @@ export interface RecordedCall {
   body: unknown;
 }
 
-interface PullRequest {
+export interface PullRequest {
   number: number;
   html_url: string;
-  head: { ref: string };
-  base: { ref: string };
+  head: { ref: string; sha: string; repo: { full_name: string } };
+  base: { ref: string; repo: { full_name: string } };
   title: string;
   body: string;
   draft: boolean;
   state: 'open' | 'closed';
+  merged: boolean;
+  /** null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  user: { login: string; type: string };
 }
+
+export interface Comment {
+  id: number;
+  repository: string;
+  issue: number;
+  body: string;
+  user: { login: string; type: string };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CheckRun {
+  id: number;
+  name: string;
+  head_sha: string;
+  status: 'completed' | 'in_progress';
+  conclusion: string | null;
+  app: { slug: string };
+  details_url: string;
+  output: { title: string | null; summary: string | null };
+  annotations: {
+    path: string;
+    start_line: number;
+    end_line: number;
+    annotation_level: string;
+    message: string;
+    title?: string;
+  }[];
+  log?: string;
+}
+
+export interface Review {
+  id: number;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+  body: string;
+  user: { login: string; type: string };
+  commit_id: string;
+  comments: {
+    id: number;
+    path: string;
+    line: number;
+    original_line: number;
+    diff_hunk: string;
+    body: string;
+    user: { login: string };
+  }[];
+}
+
+const APP_LOGIN = 'agent-orchestrator[bot]';
 
 /**
  * A local GitHub speaking the REST shapes the app uses, reached through GHE_HOST/GHE_PROTOCOL
- * (so under /api/v3). It records every call and answers 404 to anything it does not know.
+ * (so under /api/v3). It keeps a little state (files, permissions, comments, pulls, reviews,
+ * checks), records every call and answers 404 to anything it does not know.
  */
 export async function startLocalGitHub() {
   const calls: RecordedCall[] = [];
   const pulls = new Map<string, PullRequest[]>();
-  const comments: { repository: string; issue: number; body: string }[] = [];
+  const comments: Comment[] = [];
+  const reactions: { commentId: number; content: string }[] = [];
+  const files = new Map<string, string>();
+  const roles = new Map<string, string>();
+  const checkRuns: CheckRun[] = [];
+  const reviews = new Map<string, Review[]>();
+  const statuses: {
+    sha: string;
+    state: string;
+    context: string;
+    description: string;
+    target_url: string;
+  }[] = [];
+  const mergeRefusals = new Map<string, string>();
   let nextNumber = 100;
+  let nextId = 1000;
+
+  const pullsOf = (repository: string) => pulls.get(repository) ?? [];
+  const findPull = (repository: string, number: number) =>
+    pullsOf(repository).find((p) => p.number === number);
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -36,61 +109,177 @@ export async function startLocalGitHub() {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(data));
     };
-    const route = `${req.method} ${url.pathname.replace(/^\/api\/v3/, '')}`;
-    const at = (pattern: RegExp) => pattern.exec(route);
-    let match = at(/^POST \/app\/installations\/(\d+)\/access_tokens$/);
-    if (match) {
-      return send(201, {
-        token: `ghs_local_installation_token_${match[1]}`,
+    try {
+      if (!route(req, res, url, body, send)) send(404, { message: 'Not Found' });
+    } catch (error) {
+      send(500, { message: (error as Error).message });
+    }
+  });
+
+  function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: unknown,
+    send: (status: number, data: unknown) => void,
+  ): boolean {
+    const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ''));
+    const at = (method: string, pattern: RegExp) =>
+      req.method === method ? pattern.exec(path) : null;
+    const input = (body ?? {}) as Record<string, unknown>;
+    let m: RegExpExecArray | null;
+
+    if ((m = at('POST', /^\/app\/installations\/(\d+)\/access_tokens$/))) {
+      send(201, {
+        token: `ghs_local_installation_token_${m[1]}`,
         expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-        permissions: { contents: 'write', issues: 'write', pull_requests: 'write' },
+        permissions: {},
         repository_selection: 'all',
       });
+      return true;
     }
-    match = at(/^GET \/repos\/([^/]+)\/([^/]+)\/pulls$/);
-    if (match) {
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/))) {
+      const content = files.get(`${m[1]}:${m[2]}`);
+      if (content === undefined) return false;
+      res.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+      res.end(content);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/))) {
+      const role = roles.get(m[2]!);
+      if (!role) return false;
+      const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      send(200, { permission, role_name: role, user: { login: m[2] } });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/pulls$/))) {
       const head = url.searchParams.get('head')?.split(':')[1];
-      const list = (pulls.get(`${match[1]}/${match[2]}`) ?? []).filter(
-        (p) => p.state === 'open' && (!head || p.head.ref === head),
+      send(
+        200,
+        pullsOf(m[1]!).filter((p) => p.state === 'open' && (!head || p.head.ref === head)),
       );
-      return send(200, list);
+      return true;
     }
-    match = at(/^POST \/repos\/([^/]+)\/([^/]+)\/pulls$/);
-    if (match) {
-      const repository = `${match[1]}/${match[2]}`;
-      const input = body as {
-        head: string;
-        base: string;
-        title: string;
-        body: string;
-        draft?: boolean;
-      };
+    if ((m = at('POST', /^\/repos\/([^/]+\/[^/]+)\/pulls$/))) {
       const number = nextNumber++;
       const pr: PullRequest = {
         number,
-        html_url: `https://github.example/${repository}/pull/${number}`,
-        head: { ref: input.head },
-        base: { ref: input.base },
-        title: input.title,
-        body: input.body,
-        draft: input.draft ?? false,
+        html_url: `https://github.example/${m[1]}/pull/${number}`,
+        head: { ref: String(input.head), sha: '', repo: { full_name: m[1]! } },
+        base: { ref: String(input.base), repo: { full_name: m[1]! } },
+        title: String(input.title),
+        body: String(input.body),
+        draft: Boolean(input.draft),
         state: 'open',
+        merged: false,
+        mergeable: true,
+        user: { login: APP_LOGIN, type: 'Bot' },
       };
-      pulls.set(repository, [...(pulls.get(repository) ?? []), pr]);
-      return send(201, pr);
+      pulls.set(m[1]!, [...pullsOf(m[1]!), pr]);
+      send(201, pr);
+      return true;
     }
-    match = at(/^POST \/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
-    if (match) {
-      const comment = {
-        repository: `${match[1]}/${match[2]}`,
-        issue: Number(match[3]),
-        body: (body as { body: string }).body,
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/))) {
+      const pr = findPull(m[1]!, Number(m[2]));
+      if (!pr) return false;
+      send(200, pr);
+      return true;
+    }
+    if ((m = at('PUT', /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/merge$/))) {
+      const pr = findPull(m[1]!, Number(m[2]));
+      if (!pr) return false;
+      const refusal = mergeRefusals.get(`${m[1]}#${m[2]}`);
+      if (refusal) {
+        send(405, { message: refusal });
+        return true;
+      }
+      pr.merged = true;
+      pr.state = 'closed';
+      send(200, { merged: true, sha: pr.head.sha, message: 'Pull Request successfully merged' });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/reviews$/))) {
+      send(200, reviews.get(`${m[1]}#${m[2]}`) ?? []);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/reviews\/(\d+)$/))) {
+      const review = (reviews.get(`${m[1]}#${m[2]}`) ?? []).find((r) => r.id === Number(m![3]));
+      if (!review) return false;
+      send(200, review);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/reviews\/(\d+)\/comments$/))) {
+      const review = (reviews.get(`${m[1]}#${m[2]}`) ?? []).find((r) => r.id === Number(m![3]));
+      send(200, review?.comments ?? []);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
+      send(
+        200,
+        comments.filter((c) => c.repository === m![1] && c.issue === Number(m![2])),
+      );
+      return true;
+    }
+    if ((m = at('POST', /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
+      const now = new Date().toISOString();
+      const comment: Comment = {
+        id: nextId++,
+        repository: m[1]!,
+        issue: Number(m[2]),
+        body: String(input.body),
+        user: { login: APP_LOGIN, type: 'Bot' },
+        created_at: now,
+        updated_at: now,
       };
       comments.push(comment);
-      return send(201, { id: comments.length, body: comment.body });
+      send(201, comment);
+      return true;
     }
-    return send(404, { message: 'Not Found' });
-  });
+    if ((m = at('PATCH', /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/))) {
+      const comment = comments.find((c) => c.id === Number(m![2]));
+      if (!comment) return false;
+      comment.body = String(input.body);
+      comment.updated_at = new Date().toISOString();
+      send(200, comment);
+      return true;
+    }
+    if ((m = at('POST', /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)\/reactions$/))) {
+      reactions.push({ commentId: Number(m[2]), content: String(input.content) });
+      send(201, { id: nextId++, content: input.content });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/commits\/([^/]+)\/check-runs$/))) {
+      const runs = checkRuns.filter((c) => c.head_sha === m![2]);
+      send(200, {
+        total_count: runs.length,
+        check_runs: runs.map(({ annotations: _, log: __, ...run }) => run),
+      });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/check-runs\/(\d+)\/annotations$/))) {
+      send(200, checkRuns.find((c) => c.id === Number(m![2]))?.annotations ?? []);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/actions\/jobs\/(\d+)\/logs$/))) {
+      const run = checkRuns.find((c) => c.id === Number(m![2]));
+      if (!run?.log) return false;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(run.log);
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/commits\/([^/]+)\/status$/))) {
+      const list = statuses.filter((s) => s.sha === m![2]);
+      const state =
+        list.length === 0 || list.every((s) => s.state === 'success')
+          ? 'success'
+          : list.some((s) => s.state === 'pending')
+            ? 'pending'
+            : 'failure';
+      send(200, { state, total_count: list.length, statuses: list, sha: m[2] });
+      return true;
+    }
+    return false;
+  }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -100,10 +289,49 @@ export async function startLocalGitHub() {
     env: { GHE_HOST: `127.0.0.1:${port}`, GHE_PROTOCOL: 'http' },
     calls,
     comments,
-    pullsOf: (repository: string) => pulls.get(repository) ?? [],
+    reactions,
+    pullsOf,
+    findPull,
+    /** Calls that created content (comments, pull requests) or edited comments. */
+    writes: () => calls.filter((c) => c.method !== 'GET'),
+    setFile: (repository: string, path: string, content: string) =>
+      files.set(`${repository}:${path}`, content),
+    setRole: (login: string, role: string) => roles.set(login, role),
+    addCheckRun: (run: Omit<CheckRun, 'id'>) => {
+      const full = { ...run, id: nextId++ };
+      checkRuns.push(full);
+      return full;
+    },
+    addReview: (repository: string, prNumber: number, review: Omit<Review, 'id'>) => {
+      const full = { ...review, id: nextId++ };
+      reviews.set(`${repository}#${prNumber}`, [
+        ...(reviews.get(`${repository}#${prNumber}`) ?? []),
+        full,
+      ]);
+      return full;
+    },
+    addStatus: (status: (typeof statuses)[number]) => statuses.push(status),
+    refuseMerge: (repository: string, prNumber: number, message: string) =>
+      mergeRefusals.set(`${repository}#${prNumber}`, message),
+    addComment: (repository: string, issue: number, login: string, text: string) => {
+      const now = new Date().toISOString();
+      const comment: Comment = {
+        id: nextId++,
+        repository,
+        issue,
+        body: text,
+        user: { login, type: 'User' },
+        created_at: now,
+        updated_at: now,
+      };
+      comments.push(comment);
+      return comment;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+export type LocalGitHub = Awaited<ReturnType<typeof startLocalGitHub>>;
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let text = '';

@@ -1,0 +1,75 @@
+import type { Session } from '../db/schema.js';
+import { ruleFor } from '../sessions/reactions.js';
+import type { RepoConfig } from './repo-config.js';
+
+export const STATUS_MARKER = '<!-- agent-orchestrator:status -->';
+
+const BADGES: Record<Session['status'], string> = {
+  queued: '⏳ queued',
+  spawning: '🛠️ preparing the workspace',
+  working: '🤖 working',
+  waiting: '👀 waiting for review or CI',
+  needs_human: '🙋 needs a human',
+  merged: '✅ merged',
+  closed: '⏹️ closed',
+  stopped: '⏹️ stopped',
+  failed: '❌ failed',
+};
+
+export interface LastReaction {
+  key: string;
+  action: string;
+}
+
+/** The one status comment of a session, rendered from its current state. */
+export function renderStatusComment(
+  session: Session,
+  {
+    config,
+    lastReaction,
+    dashboardUrl,
+  }: {
+    config: Pick<RepoConfig, 'reactions'>;
+    lastReaction?: LastReaction | undefined;
+    dashboardUrl?: string | undefined;
+  },
+): string {
+  const rows: [string, string][] = [
+    [
+      'Status',
+      `${BADGES[session.status]}${session.statusReason ? ` — ${session.statusReason}` : ''}`,
+    ],
+    ['Agent', `\`${session.agent}\`${session.profile ? ` (profile \`${session.profile}\`)` : ''}`],
+  ];
+  if (session.branch) rows.push(['Branch', `\`${session.branch}\``]);
+  if (session.prNumber) rows.push(['Pull request', `#${session.prNumber}`]);
+  if (lastReaction) {
+    const attempts = session.reactionAttempts[lastReaction.key];
+    const retries = ruleFor(lastReaction.key as never, config).retries;
+    rows.push([
+      'Last reaction',
+      `${lastReaction.key} → ${lastReaction.action}${attempts ? ` (attempt ${attempts} of ${retries})` : ''}`,
+    ]);
+  }
+  const tokens = session.inputTokens + session.outputTokens;
+  rows.push([
+    'Cost',
+    `$${session.costUsd.toFixed(2)}${tokens ? ` (${formatTokens(session.inputTokens)} in, ${formatTokens(session.outputTokens)} out)` : ''}`,
+  ]);
+  if (dashboardUrl)
+    rows.push(['Dashboard', `[session ${session.id}](${dashboardUrl}/sessions/${session.id})`]);
+  return [
+    STATUS_MARKER,
+    `**Agent Orchestrator** · session \`${session.id}\``,
+    '',
+    '| | |',
+    '| --- | --- |',
+    ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
+    '',
+    '<sub>Comment `/agent help` for commands. This comment is updated in place.</sub>',
+  ].join('\n');
+}
+
+function formatTokens(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)}k tokens` : `${n} tokens`;
+}

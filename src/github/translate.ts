@@ -1,0 +1,334 @@
+import { z } from 'zod';
+import type { Intent } from '../sessions/intents.js';
+
+type Ci = Extract<Intent, { kind: 'ci' }>;
+type Base = Pick<Intent, 'installationId' | 'repo' | 'sender'>;
+
+const id = z.number().int().positive();
+/** SHA-1, or SHA-256 for repositories that use it. */
+const sha = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
+const nonEmpty = z.string().min(1);
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? '');
+/** Keeps the numbers of the well-formed entries; one odd entry does not lose the delivery. */
+const prNumbers = z
+  .array(z.unknown())
+  .nullish()
+  .transform((list) =>
+    (list ?? []).flatMap((pr) => {
+      const parsed = z.object({ number: id }).safeParse(pr);
+      return parsed.success ? [parsed.data.number] : [];
+    }),
+  );
+
+const envelope = z.object({
+  installation: z.object({ id }),
+  repository: z.object({
+    id,
+    full_name: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
+    clone_url: nonEmpty,
+    default_branch: nonEmpty,
+  }),
+  sender: z.object({ login: nonEmpty, type: nonEmpty }),
+});
+
+const issueFields = z.object({
+  number: id,
+  title: z.string(),
+  body: optionalText,
+  html_url: nonEmpty,
+  /** Present (an object) when the issue is a pull request. */
+  pull_request: z.unknown().optional(),
+});
+const labeled = z.object({
+  action: z.enum(['labeled', 'unlabeled']),
+  label: z.object({ name: nonEmpty }),
+});
+const issueEvent = z.object({ action: z.string(), issue: issueFields });
+const comment = z.object({
+  action: z.literal('created'),
+  comment: z.object({ id, body: z.string() }),
+  issue: issueFields,
+});
+
+const branchRef = z.object({
+  ref: nonEmpty,
+  sha,
+  repo: z.object({ full_name: z.string() }).nullable(),
+});
+const pullRequestEvent = z.object({
+  action: z.string(),
+  pull_request: issueFields.omit({ pull_request: true }).extend({
+    head: branchRef,
+    base: branchRef,
+    merged: z.boolean().nullish(),
+  }),
+});
+const review = z.object({
+  action: z.literal('submitted'),
+  review: z.object({
+    id,
+    state: z
+      .string()
+      .transform((state) => state.toLowerCase())
+      .pipe(z.enum(['approved', 'changes_requested', 'commented', 'dismissed'])),
+    body: optionalText,
+  }),
+  pull_request: z.object({ number: id, head: z.object({ sha }) }),
+});
+
+const checkSuite = z.object({
+  action: z.literal('completed'),
+  check_suite: z.object({
+    id,
+    head_sha: sha,
+    conclusion: z.string().nullable(),
+    app: z.object({ slug: z.string().optional() }).nullish(),
+    pull_requests: prNumbers,
+  }),
+});
+const workflowRun = z.object({
+  action: z.literal('completed'),
+  workflow_run: z.object({
+    id,
+    head_sha: sha,
+    conclusion: z.string().nullable(),
+    run_attempt: id.optional(),
+    name: z.string().nullish(),
+    pull_requests: prNumbers,
+  }),
+  workflow: z.object({ name: z.string().nullish() }).nullish(),
+});
+const commitStatus = z.object({
+  id,
+  sha,
+  state: z.enum(['pending', 'success', 'failure', 'error']),
+  context: nonEmpty,
+});
+const push = z.object({ ref: z.string(), after: sha, deleted: z.boolean().nullish() });
+
+const CONCLUSIONS: readonly string[] = [
+  'success',
+  'failure',
+  'neutral',
+  'cancelled',
+  'skipped',
+  'timed_out',
+  'action_required',
+  'stale',
+] satisfies Ci['conclusion'][];
+
+/**
+ * Turns a webhook delivery (the `X-GitHub-Event` name and the parsed JSON payload) into at most
+ * one intent, without any API call. Pure and total: an unknown event, an action the app does not
+ * act on, or a payload of the wrong shape gives null, never an exception.
+ */
+export function translate(name: string, payload: unknown): Intent | null {
+  const parsed = envelope.safeParse(payload);
+  if (!parsed.success) return null;
+  const { installation, repository, sender } = parsed.data;
+  const base: Base = {
+    installationId: installation.id,
+    repo: {
+      id: repository.id,
+      fullName: repository.full_name,
+      cloneUrl: repository.clone_url,
+      defaultBranch: repository.default_branch,
+    },
+    sender: { login: sender.login, type: sender.type },
+  };
+  switch (name) {
+    case 'issues':
+      return fromIssues(payload, base);
+    case 'issue_comment':
+      return fromComment(payload, base);
+    case 'pull_request':
+      return fromPullRequest(payload, base);
+    case 'pull_request_review':
+      return fromReview(payload, base);
+    case 'check_suite':
+      return fromCheckSuite(payload, base);
+    case 'workflow_run':
+      return fromWorkflowRun(payload, base);
+    case 'status':
+      return fromStatus(payload, base);
+    case 'push':
+      return fromPush(payload, base);
+    default:
+      return null;
+  }
+}
+
+type Issue = z.infer<typeof issueFields>;
+
+function fromLabel(
+  payload: unknown,
+  base: Base,
+  issue: Omit<Issue, 'pull_request'>,
+  isPullRequest: boolean,
+): Intent | null {
+  const event = labeled.safeParse(payload);
+  if (!event.success) return null;
+  return {
+    ...base,
+    kind: event.data.action === 'labeled' ? 'label-added' : 'label-removed',
+    label: event.data.label.name,
+    issue: {
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      url: issue.html_url,
+      isPullRequest,
+    },
+  };
+}
+
+function fromIssues(payload: unknown, base: Base): Intent | null {
+  const event = issueEvent.safeParse(payload);
+  if (!event.success) return null;
+  const { action, issue } = event.data;
+  if (action === 'closed') return { ...base, kind: 'issue-closed', issueNumber: issue.number };
+  if (action === 'labeled' || action === 'unlabeled')
+    return fromLabel(payload, base, issue, issue.pull_request != null);
+  return null;
+}
+
+/** Only comments with a line starting with `/`: the repository's prefix is checked with its config. */
+function fromComment(payload: unknown, base: Base): Intent | null {
+  const event = comment.safeParse(payload);
+  if (!event.success || !/^ {0,3}\//m.test(event.data.comment.body)) return null;
+  const { issue } = event.data;
+  return {
+    ...base,
+    kind: 'comment',
+    issueNumber: issue.number,
+    isPullRequest: issue.pull_request != null,
+    commentId: event.data.comment.id,
+    body: event.data.comment.body,
+    issue: { title: issue.title, body: issue.body, url: issue.html_url },
+  };
+}
+
+function fromPullRequest(payload: unknown, base: Base): Intent | null {
+  const event = pullRequestEvent.safeParse(payload);
+  if (!event.success) return null;
+  const { action, pull_request: pr } = event.data;
+  switch (action) {
+    case 'labeled':
+    case 'unlabeled':
+      return fromLabel(payload, base, pr, true);
+    case 'opened':
+    case 'reopened':
+    case 'ready_for_review':
+    case 'synchronize':
+      return {
+        ...base,
+        kind: action === 'synchronize' ? 'pr-updated' : 'pr-opened',
+        prNumber: pr.number,
+        branch: pr.head.ref,
+        baseBranch: pr.base.ref,
+        headSha: pr.head.sha,
+        // A deleted fork leaves head.repo null; treat it as a fork.
+        fromFork: pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo?.full_name,
+      };
+    case 'closed':
+      return {
+        ...base,
+        kind: 'pr-closed',
+        prNumber: pr.number,
+        branch: pr.head.ref,
+        merged: pr.merged === true,
+      };
+    default:
+      return null;
+  }
+}
+
+function fromReview(payload: unknown, base: Base): Intent | null {
+  const event = review.safeParse(payload);
+  if (!event.success) return null;
+  const { review: r, pull_request: pr } = event.data;
+  return {
+    ...base,
+    kind: 'review',
+    prNumber: pr.number,
+    reviewId: r.id,
+    state: r.state,
+    body: r.body,
+    headSha: pr.head.sha,
+  };
+}
+
+function fromCheckSuite(payload: unknown, base: Base): Intent | null {
+  const event = checkSuite.safeParse(payload);
+  if (!event.success) return null;
+  const suite = event.data.check_suite;
+  const conclusion = conclusionOf(suite.conclusion);
+  if (!conclusion) return null;
+  return {
+    ...base,
+    kind: 'ci',
+    source: 'check_suite',
+    sourceId: suite.id,
+    headSha: suite.head_sha,
+    conclusion,
+    runAttempt: 1,
+    name: suite.app?.slug || 'check suite',
+    prNumbers: suite.pull_requests,
+  };
+}
+
+function fromWorkflowRun(payload: unknown, base: Base): Intent | null {
+  const event = workflowRun.safeParse(payload);
+  if (!event.success) return null;
+  const run = event.data.workflow_run;
+  const conclusion = conclusionOf(run.conclusion);
+  if (!conclusion) return null;
+  return {
+    ...base,
+    kind: 'ci',
+    source: 'workflow_run',
+    sourceId: run.id,
+    headSha: run.head_sha,
+    conclusion,
+    runAttempt: run.run_attempt ?? 1,
+    name: run.name || event.data.workflow?.name || 'workflow run',
+    prNumbers: run.pull_requests,
+  };
+}
+
+function fromStatus(payload: unknown, base: Base): Intent | null {
+  const event = commitStatus.safeParse(payload);
+  if (!event.success) return null;
+  const status = event.data;
+  const state = status.state;
+  if (state === 'pending') return null;
+  return {
+    ...base,
+    kind: 'ci',
+    source: 'status',
+    sourceId: status.id,
+    headSha: status.sha,
+    conclusion: state,
+    runAttempt: 1,
+    name: status.context,
+    prNumbers: [],
+  };
+}
+
+/** Branch pushes only: tags and deleted branches give null. */
+function fromPush(payload: unknown, base: Base): Intent | null {
+  const event = push.safeParse(payload);
+  if (!event.success || event.data.deleted || /^0+$/.test(event.data.after)) return null;
+  const branch = /^refs\/heads\/(.+)$/.exec(event.data.ref)?.[1];
+  return branch ? { ...base, kind: 'push', branch, headSha: event.data.after } : null;
+}
+
+/** A finished run's conclusion; null (no finished signal) for a missing or unknown one. */
+function conclusionOf(value: string | null): Ci['conclusion'] | null {
+  // Actions reports a workflow file that failed to start as startup_failure.
+  if (value === 'startup_failure') return 'failure';
+  return value !== null && CONCLUSIONS.includes(value) ? (value as Ci['conclusion']) : null;
+}

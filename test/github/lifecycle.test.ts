@@ -1,0 +1,345 @@
+import { existsSync } from 'node:fs';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessions } from '../../src/db/schema.js';
+import { git } from '../helpers/git.js';
+import {
+  INSTALLATION,
+  type LifecycleHarness,
+  REPOSITORY,
+  startLifecycle,
+} from './lifecycle-harness.js';
+
+describe('the lifecycle of a session, driven by webhooks', () => {
+  let h: LifecycleHarness;
+  beforeAll(async () => {
+    h = await startLifecycle();
+  });
+  afterAll(() => h?.cleanup());
+
+  const show = (branch: string, file: string) =>
+    git(h.origin.path, ['show', `refs/heads/${branch}:${file}`]);
+
+  it('label → PR → changes requested → CI failed → approved and green → merged', async () => {
+    const { github } = h;
+    h.github.addComment(REPOSITORY, 42, 'maya', 'It also happens with empty files.');
+
+    // A maintainer labels the issue: a session starts, the agent works, the PR opens.
+    await h.deliver(
+      'issues',
+      h.payload('issues', 'labeled', 'alice', (p) => {
+        p.issue = h.issue(42, 'Crash when saving', 'Saving a widget crashes.');
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+    let s = await h.waitForSession(42, ['waiting'], (x) => Boolean(x.prNumber));
+    const pr = github.findPull(REPOSITORY, s.prNumber!)!;
+    expect(pr.title).toBe('Crash when saving');
+    expect(pr.body).toContain('Closes #42');
+    expect(await show(s.branch!, 'agent-first.md')).toContain('It also happens with empty files.');
+    await h.settled();
+    expect(h.statusComments(42)).toHaveLength(1);
+    expect(h.statusComments(42)[0]!.body).toContain(`#${s.prNumber}`);
+
+    // A writer requests changes: the agent receives the review with its inline comment.
+    const review = github.addReview(REPOSITORY, s.prNumber!, {
+      state: 'CHANGES_REQUESTED',
+      body: 'Please handle the null case.',
+      user: { login: 'wes', type: 'User' },
+      commit_id: s.headSha!,
+      comments: [
+        {
+          id: 1,
+          path: 'src/save.ts',
+          line: 12,
+          original_line: 12,
+          diff_hunk: '@@ -10,3 +10,4 @@\n function save() {\n+  write(file)',
+          body: 'file can be null here',
+          user: { login: 'wes' },
+        },
+      ],
+    });
+    await h.deliver(
+      'pull_request_review',
+      h.payload('pull_request_review', 'submitted', 'wes', (p) => {
+        p.review = {
+          ...p.review,
+          id: review.id,
+          state: 'changes_requested',
+          body: review.body,
+          user: { login: 'wes', type: 'User' },
+        };
+        p.pull_request = {
+          ...p.pull_request,
+          number: s.prNumber,
+          head: { ...p.pull_request.head, sha: s.headSha, ref: s.branch },
+        };
+      }),
+    );
+    s = await h.waitForSession(
+      42,
+      ['waiting'],
+      async (x) => (await h.turnsOf(x.id)).length === 2 && x.status === 'waiting',
+    );
+    let told = await show(s.branch!, 'agent-next.md');
+    expect(told).toContain('Please handle the null case.');
+    expect(told).toContain('src/save.ts');
+    expect(told).toContain('file can be null here');
+    expect(told).toContain('write(file)');
+
+    // CI fails on the new head: the agent receives the failing check and its annotations.
+    github.addCheckRun({
+      name: 'unit tests',
+      head_sha: s.headSha!,
+      status: 'completed',
+      conclusion: 'failure',
+      app: { slug: 'ci-app' },
+      details_url: 'https://ci.example/run/1',
+      output: { title: '2 tests failed', summary: 'save() threw on null' },
+      annotations: [
+        {
+          path: 'src/save.ts',
+          start_line: 14,
+          end_line: 14,
+          annotation_level: 'failure',
+          message: 'TypeError: file is null',
+        },
+      ],
+    });
+    await h.deliver(
+      'check_suite',
+      h.payload('check_suite', 'completed', 'ci-app[bot]', (p) => {
+        p.check_suite = {
+          ...p.check_suite,
+          id: 555,
+          head_sha: s.headSha,
+          conclusion: 'failure',
+          status: 'completed',
+          app: { ...p.check_suite.app, slug: 'ci-app' },
+          pull_requests: [],
+        };
+      }),
+    );
+    s = await h.waitForSession(
+      42,
+      ['waiting'],
+      async (x) => (await h.turnsOf(x.id)).length === 3 && x.status === 'waiting',
+    );
+    told = await show(s.branch!, 'agent-next.md');
+    expect(told).toContain('unit tests');
+    expect(told).toContain('src/save.ts:14');
+    expect(told).toContain('TypeError: file is null');
+    expect(s.reactionAttempts).toEqual({ 'changes-requested': 1, 'ci-failed': 1 });
+
+    // Green and approved: the people are told it is ready to merge.
+    github.addCheckRun({
+      name: 'unit tests',
+      head_sha: s.headSha!,
+      status: 'completed',
+      conclusion: 'success',
+      app: { slug: 'ci-app' },
+      details_url: '',
+      output: { title: null, summary: null },
+      annotations: [],
+    });
+    const approval = github.addReview(REPOSITORY, s.prNumber!, {
+      state: 'APPROVED',
+      body: 'LGTM',
+      user: { login: 'wes', type: 'User' },
+      commit_id: s.headSha!,
+      comments: [],
+    });
+    await h.deliver(
+      'pull_request_review',
+      h.payload('pull_request_review', 'submitted', 'wes', (p) => {
+        p.review = {
+          ...p.review,
+          id: approval.id,
+          state: 'approved',
+          body: 'LGTM',
+          user: { login: 'wes', type: 'User' },
+        };
+        p.pull_request = {
+          ...p.pull_request,
+          number: s.prNumber,
+          head: { ...p.pull_request.head, sha: s.headSha, ref: s.branch },
+        };
+      }),
+    );
+    const notice = await h.until('the ready-to-merge notification', async () =>
+      github.comments.find((c) => c.body.includes('approved and every check is green')),
+    );
+    expect(notice.body).toContain('@alice');
+    expect(github.calls.some((c) => c.method === 'PUT' && c.path.endsWith('/merge'))).toBe(false);
+
+    // Merged: the session ends, its worktree is gone, the status comment says so.
+    await h.deliver(
+      'pull_request',
+      h.payload('pull_request', 'closed', 'alice', (p) => {
+        p.pull_request = {
+          ...p.pull_request,
+          number: s.prNumber,
+          merged: true,
+          head: { ...p.pull_request.head, ref: s.branch, sha: s.headSha },
+        };
+      }),
+    );
+    s = await h.waitForSession(42, ['merged']);
+    expect(existsSync(s.workspacePath!)).toBe(false);
+    await h.settled();
+    const status = h.statusComments(42);
+    expect(status).toHaveLength(1);
+    expect(status[0]!.body).toContain('merged');
+  }, 120_000);
+
+  it('answers a command from a triage user once and starts nothing; a bot gets nothing at all', async () => {
+    const before = h.github.comments.length;
+    for (const sender of ['trina', 'renovate[bot]']) {
+      await h.deliver(
+        'issue_comment',
+        h.payload('issue_comment', 'created', sender, (p) => {
+          p.issue = h.issue(50);
+          p.comment = {
+            ...p.comment,
+            id: 9000 + sender.length,
+            body: '/agent please fix this',
+            user: { login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' },
+          };
+        }),
+      );
+    }
+    await h.settled();
+    const replies = h.github.comments.slice(before);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain('Sorry @trina');
+    expect(await h.sessionFor(50)).toBeUndefined();
+    expect(h.github.reactions).not.toContainEqual(expect.objectContaining({ commentId: 9005 }));
+  });
+
+  it('acts on /agent commands: start, send, status, stop, with an eyes reaction on each', async () => {
+    const command = async (body: string, id: number) =>
+      h.deliver(
+        'issue_comment',
+        h.payload('issue_comment', 'created', 'wes', (p) => {
+          p.issue = h.issue(60, 'Add a changelog');
+          p.comment = { ...p.comment, id, body, user: { login: 'wes', type: 'User' } };
+        }),
+      );
+    await command('/agent add a CHANGELOG.md\nwith the last release', 7001);
+    let s = await h.waitForSession(60, ['waiting']);
+    expect(s.triggeredBy).toBe('wes');
+    await command('/agent also mention the fix for #42', 7002);
+    s = await h.waitForSession(60, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    expect(await show(s.branch!, 'agent-next.md')).toContain('also mention the fix for #42');
+    await command('/agent status', 7003);
+    await command('/agent stop', 7004);
+    s = await h.waitForSession(60, ['stopped']);
+    expect(s.statusReason).toBe('stopped by @wes');
+    await h.settled();
+    expect(
+      h.github.reactions
+        .filter((r) => r.commentId >= 7001 && r.commentId <= 7004)
+        .map((r) => r.content),
+    ).toEqual(['eyes', 'eyes', 'eyes', 'eyes']);
+    expect(
+      h.github.comments.some(
+        (c) =>
+          c.issue === 60 &&
+          c.body.includes('**Agent Orchestrator** · session') &&
+          !c.body.startsWith('<!--'),
+      ),
+    ).toBe(true);
+  }, 60_000);
+
+  it('edits one status comment through many transitions instead of adding comments', async () => {
+    await h.deliver(
+      'issues',
+      h.payload('issues', 'labeled', 'alice', (p) => {
+        p.issue = h.issue(70);
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+    const s = await h.waitForSession(70, ['waiting']);
+    await h.settled();
+    const writesBefore = h.github.writes().length;
+    for (let i = 0; i < 50; i++) {
+      await h.db
+        .update(sessions)
+        .set({ costUsd: i / 100 })
+        .where(eq(sessions.id, s.id));
+      await h.db.transaction((tx) => h.orchestrator.sessionService.touch(tx, s.id));
+    }
+    await h.settled();
+    expect(h.statusComments(70)).toHaveLength(1);
+    const writes = h.github.writes().slice(writesBefore);
+    expect(writes.every((w) => w.method === 'PATCH')).toBe(true);
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.length).toBeLessThanOrEqual(50);
+  }, 60_000);
+});
+
+describe('auto-merge', () => {
+  let h: LifecycleHarness;
+  beforeAll(async () => {
+    h = await startLifecycle({
+      repoConfig: {
+        reactions: { 'approved-and-green': { action: 'auto-merge', mergeMethod: 'squash' } },
+      },
+    });
+  });
+  afterAll(() => h?.cleanup());
+
+  it('really merges an approved, green pull request, and a refusal becomes a notification', async () => {
+    for (const number of [80, 81]) {
+      await h.deliver(
+        'issues',
+        h.payload('issues', 'labeled', 'alice', (p) => {
+          p.issue = h.issue(number);
+          p.label = { ...p.label, name: 'agent' };
+        }),
+      );
+    }
+    const merged = await h.waitForSession(80, ['waiting'], (x) => Boolean(x.prNumber));
+    const refused = await h.waitForSession(81, ['waiting'], (x) => Boolean(x.prNumber));
+    h.github.refuseMerge(
+      REPOSITORY,
+      refused.prNumber!,
+      'Required status check "deploy" is expected.',
+    );
+    for (const s of [merged, refused]) {
+      h.github.addReview(REPOSITORY, s.prNumber!, {
+        state: 'APPROVED',
+        body: '',
+        user: { login: 'alice', type: 'User' },
+        commit_id: s.headSha!,
+        comments: [],
+      });
+      await h.deliver(
+        'workflow_run',
+        h.payload('workflow_run', 'completed', 'alice', (p) => {
+          p.workflow_run = {
+            ...p.workflow_run,
+            id: 900 + s.issueNumber,
+            run_attempt: 1,
+            head_sha: s.headSha,
+            conclusion: 'success',
+            status: 'completed',
+            pull_requests: [],
+          };
+        }),
+      );
+    }
+    await h.until('the merge call', async () =>
+      h.github.calls.some(
+        (c) => c.method === 'PUT' && c.path.endsWith(`/pulls/${merged.prNumber}/merge`),
+      ),
+    );
+    expect(h.github.findPull(REPOSITORY, merged.prNumber!)?.merged).toBe(true);
+    const notice = await h.until('the refusal notification', async () =>
+      h.github.comments.find((c) => c.body.includes('GitHub refused to merge it')),
+    );
+    expect(notice.body).toContain('Required status check "deploy" is expected.');
+    expect(notice.issue).toBe(refused.prNumber);
+    expect(INSTALLATION).toBe(7);
+  }, 90_000);
+});
