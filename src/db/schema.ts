@@ -187,6 +187,12 @@ export const jobs = pgTable(
   ],
 );
 
+/** Things said once (e.g. "your .github/agent.yml is invalid"), by a key naming what and where. */
+export const notices = pgTable('notices', {
+  key: text('key').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const runners = pgTable('runners', {
   id: text('id').primaryKey(),
   hostname: text('hostname').notNull(),

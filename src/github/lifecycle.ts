@@ -1,7 +1,13 @@
 import { and, desc, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { type Session, sessionEvents, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
+import {
+  notices,
+  type Session,
+  sessionEvents,
+  sessions,
+  TERMINAL_SESSION_STATUSES,
+} from '../db/schema.js';
 import { type JobHandler, RetryLaterError } from '../jobs/worker.js';
 import { notifyGitHub, notifySlack, notifyWebhook } from '../notify/index.js';
 import type { OperatorConfig } from '../operator-config.js';
@@ -89,13 +95,13 @@ export function createLifecycle(deps: LifecycleDeps) {
   ): Promise<RepoConfig> {
     const { config, problem } = await loadRepoConfig(octokit, intent.repo.fullName);
     if (problem && issueNumber) {
-      const key = `config-problem:${intent.repo.id}:${problem}`;
-      const [seen] = await db
-        .select({ id: sessionEvents.id })
-        .from(sessionEvents)
-        .where(eq(sessionEvents.kind, key))
-        .limit(1);
-      if (!seen) {
+      // Once per repository and problem: the first delivery to see it says so.
+      const fresh = await db
+        .insert(notices)
+        .values({ key: `config-problem:${intent.repo.id}:${problem}` })
+        .onConflictDoNothing()
+        .returning({ key: notices.key });
+      if (fresh.length > 0) {
         await reply(
           octokit,
           intent.repo.fullName,

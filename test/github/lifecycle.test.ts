@@ -343,3 +343,213 @@ describe('auto-merge', () => {
     expect(INSTALLATION).toBe(7);
   }, 90_000);
 });
+
+describe('reactions over time', () => {
+  let h: LifecycleHarness;
+  beforeAll(async () => {
+    h = await startLifecycle({ repoConfig: { reactions: { 'ci-failed': { retries: 1 } } } });
+  });
+  afterAll(() => h?.cleanup());
+
+  const label = (number: number, body = 'Please fix it.') =>
+    h.deliver(
+      'issues',
+      h.payload('issues', 'labeled', 'alice', (p) => {
+        p.issue = h.issue(number, `Issue ${number}`, body);
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+  const workflowRun = (
+    sha: string,
+    conclusion: string,
+    runAttempt: number,
+    prNumbers: number[] = [],
+  ) =>
+    h.deliver(
+      'workflow_run',
+      h.payload('workflow_run', 'completed', 'alice', (p) => {
+        p.workflow_run = {
+          ...p.workflow_run,
+          id: 777,
+          run_attempt: runAttempt,
+          head_sha: sha,
+          conclusion,
+          status: 'completed',
+          name: 'CI',
+          pull_requests: prNumbers.map((number) => ({ number })),
+        };
+      }),
+    );
+  const failCheck = (sha: string) =>
+    h.github.addCheckRun({
+      name: 'lint',
+      head_sha: sha,
+      status: 'completed',
+      conclusion: 'failure',
+      app: { slug: 'ci-app' },
+      details_url: '',
+      output: { title: 'lint failed', summary: '' },
+      annotations: [],
+    });
+
+  it('counts re-runs, escalates to a human after the retries, and a human command starts over', async () => {
+    await label(90);
+    let s = await h.waitForSession(90, ['waiting'], (x) => Boolean(x.prNumber));
+    failCheck(s.headSha!);
+    await workflowRun(s.headSha!, 'failure', 1);
+    s = await h.waitForSession(90, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    expect(s.reactionAttempts).toEqual({ 'ci-failed': 1 });
+
+    // A re-run of the same workflow fails again on the new head: one attempt too many.
+    failCheck(s.headSha!);
+    await workflowRun(s.headSha!, 'failure', 2);
+    s = await h.waitForSession(90, ['needs_human']);
+    expect(s.statusReason).toBe('ci-failed: 2 attempts, more than the 1 allowed');
+    const notice = await h.until('the escalation', async () =>
+      h.github.comments.find((c) => c.body.includes('A human needs to look at this')),
+    );
+    expect(notice.body).toContain('@alice');
+    expect(await h.turnsOf(s.id)).toHaveLength(2);
+
+    // The human steps in: the counts start over and the message is delivered.
+    await h.deliver(
+      'issue_comment',
+      h.payload('issue_comment', 'created', 'alice', (p) => {
+        p.issue = h.issue(90);
+        p.comment = {
+          ...p.comment,
+          id: 8101,
+          body: '/agent the lint rule is wrong, disable it',
+          user: { login: 'alice', type: 'User' },
+        };
+      }),
+    );
+    s = await h.waitForSession(90, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 3);
+    expect(s.reactionAttempts).toEqual({});
+  }, 60_000);
+
+  it('records and ignores a CI result for an older head', async () => {
+    await label(91);
+    const first = await h.waitForSession(91, ['waiting'], (x) => Boolean(x.prNumber));
+    await h.deliver(
+      'issue_comment',
+      h.payload('issue_comment', 'created', 'alice', (p) => {
+        p.issue = h.issue(91);
+        p.comment = {
+          ...p.comment,
+          id: 8102,
+          body: '/agent one more change',
+          user: { login: 'alice', type: 'User' },
+        };
+      }),
+    );
+    const s = await h.waitForSession(
+      91,
+      ['waiting'],
+      async (x) => (await h.turnsOf(x.id)).length === 2,
+    );
+    expect(s.headSha).not.toBe(first.headSha);
+    await workflowRun(first.headSha!, 'failure', 1, [s.prNumber!]);
+    await h.settled();
+    const ignored = (await h.eventsOf(s.id)).filter((e) => e.kind === 'ignored');
+    expect(ignored.map((e) => e.data)).toEqual([{ key: 'ci-failed', reason: 'stale-head' }]);
+    expect(await h.turnsOf(s.id)).toHaveLength(2);
+  }, 60_000);
+
+  it('asks the agent to resolve conflicts when the base branch moves and the PR no longer merges', async () => {
+    await label(92);
+    const s = await h.waitForSession(92, ['waiting'], (x) => Boolean(x.prNumber));
+    h.github.findPull(REPOSITORY, s.prNumber!)!.mergeable = false;
+    await h.deliver(
+      'push',
+      h.payload('push', undefined, 'maya', (p) => {
+        p.ref = 'refs/heads/main';
+        p.after = 'a'.repeat(40);
+        p.deleted = false;
+      }),
+    );
+    const after = await h.waitForSession(
+      92,
+      ['waiting'],
+      async (x) => (await h.turnsOf(x.id)).length === 2,
+    );
+    expect(
+      await git(h.origin.path, ['show', `refs/heads/${after.branch}:agent-next.md`]),
+    ).toContain('no longer merges cleanly');
+  }, 60_000);
+
+  it('stops and cleans up when the trigger label is removed from an issue with no pull request', async () => {
+    await label(93, 'FAKE: no-change');
+    const s = await h.waitForSession(93, ['waiting']);
+    expect(s.prNumber).toBeNull();
+    await h.deliver(
+      'issues',
+      h.payload('issues', 'unlabeled', 'alice', (p) => {
+        p.issue = h.issue(93);
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+    const closed = await h.waitForSession(93, ['closed']);
+    expect(closed.statusReason).toBe('trigger label removed');
+    expect(existsSync(closed.workspacePath!)).toBe(false);
+  }, 60_000);
+
+  it('refuses to work on a pull request from a fork', async () => {
+    const pr = h.github.addPull(REPOSITORY, {
+      head: { ref: 'patch-1', sha: 'b'.repeat(40), repo: { full_name: 'mallory/widgets' } },
+      base: { ref: 'main', repo: { full_name: REPOSITORY } },
+      title: 'A fork PR',
+      body: '',
+      draft: false,
+      state: 'open',
+      merged: false,
+      mergeable: true,
+      user: { login: 'mallory', type: 'User' },
+    });
+    await h.deliver(
+      'issue_comment',
+      h.payload('issue_comment', 'created', 'alice', (p) => {
+        p.issue = { ...h.issue(pr.number), pull_request: { url: 'x' } };
+        p.comment = {
+          ...p.comment,
+          id: 8103,
+          body: '/agent fix the tests',
+          user: { login: 'alice', type: 'User' },
+        };
+      }),
+    );
+    await h.settled();
+    expect(h.github.comments.find((c) => c.issue === pr.number)?.body).toContain('not on forks');
+    expect(await h.sessionFor(pr.number)).toBeUndefined();
+  });
+});
+
+describe('an invalid .github/agent.yml', () => {
+  let h: LifecycleHarness;
+  beforeAll(async () => {
+    h = await startLifecycle({ repoConfig: { draft: 'yes please' } });
+  });
+  afterAll(() => h?.cleanup());
+
+  it('gets one comment naming the bad field, and the defaults apply', async () => {
+    for (const number of [95, 96]) {
+      await h.deliver(
+        'issues',
+        h.payload('issues', 'labeled', 'alice', (p) => {
+          p.issue = h.issue(number);
+          p.label = { ...p.label, name: 'agent' };
+        }),
+      );
+    }
+    await h.until(
+      'both sessions',
+      async () => (await h.sessionFor(95)) && (await h.sessionFor(96)),
+    );
+    await h.settled();
+    const complaints = h.github.comments.filter((c) => c.body.includes('is not valid'));
+    expect(complaints).toHaveLength(1);
+    expect(complaints[0]!.body).toContain('`draft`');
+    // Defaults: the built-in agent, since the file's `agent: fake` was not read either.
+    expect((await h.sessionFor(95))?.agent).toBe('claude-code');
+  }, 60_000);
+});

@@ -311,6 +311,17 @@ export async function startLocalGitHub() {
       return full;
     },
     addStatus: (status: (typeof statuses)[number]) => statuses.push(status),
+    /** A pull request someone else opened (e.g. from a fork). */
+    addPull: (repository: string, pr: Omit<PullRequest, 'number' | 'html_url'>) => {
+      const number = nextNumber++;
+      const full = {
+        ...pr,
+        number,
+        html_url: `https://github.example/${repository}/pull/${number}`,
+      };
+      pulls.set(repository, [...pullsOf(repository), full]);
+      return full;
+    },
     refuseMerge: (repository: string, prNumber: number, message: string) =>
       mergeRefusals.set(`${repository}#${prNumber}`, message),
     addComment: (repository: string, issue: number, login: string, text: string) => {
