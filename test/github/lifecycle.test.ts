@@ -494,6 +494,72 @@ describe('reactions over time', () => {
     expect(existsSync(closed.workspacePath!)).toBe(false);
   }, 60_000);
 
+  it('retries a failed turn on /agent retry, and answers /agent help', async () => {
+    await label(97, 'FAKE: fail');
+    let s = await h.waitForSession(97, ['needs_human']);
+    expect(s.statusReason).toBe('turn 1 exited with status 3');
+    const say = (id: number, body: string) =>
+      h.deliver(
+        'issue_comment',
+        h.payload('issue_comment', 'created', 'alice', (p) => {
+          p.issue = h.issue(97);
+          p.comment = { ...p.comment, id, body, user: { login: 'alice', type: 'User' } };
+        }),
+      );
+    await say(8201, '/agent help');
+    await say(8202, '/agent retry');
+    s = await h.waitForSession(97, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    expect(await git(h.origin.path, ['show', `refs/heads/${s.branch}:agent-next.md`])).toContain(
+      'The previous turn did not finish',
+    );
+    const help = h.github.comments.find((c) => c.issue === 97 && c.body.includes('`/agent stop`'));
+    expect(help).toBeDefined();
+  }, 60_000);
+
+  it('starts a session on the branch of a same-repository pull request no session made', async () => {
+    await h.origin.commit(
+      { 'feature.txt': 'half done\n' },
+      { branch: 'feature-x', message: 'Start feature x' },
+    );
+    const pr = h.github.addPull(REPOSITORY, {
+      head: {
+        ref: 'feature-x',
+        sha: (await h.origin.sha('feature-x')) ?? '',
+        repo: { full_name: REPOSITORY },
+      },
+      base: { ref: 'main', repo: { full_name: REPOSITORY } },
+      title: 'Feature x',
+      body: '',
+      draft: false,
+      state: 'open',
+      merged: false,
+      mergeable: true,
+      user: { login: 'maya', type: 'User' },
+    });
+    await h.deliver(
+      'issue_comment',
+      h.payload('issue_comment', 'created', 'maya', (p) => {
+        p.issue = { ...h.issue(pr.number, 'Feature x'), pull_request: { url: 'x' } };
+        p.comment = {
+          ...p.comment,
+          id: 8203,
+          body: '/agent finish this feature',
+          user: { login: 'maya', type: 'User' },
+        };
+      }),
+    );
+    const s = await h.waitForSession(pr.number, ['waiting']);
+    expect(s).toMatchObject({ branch: 'feature-x', baseBranch: 'main', prNumber: pr.number });
+    // The agent worked on top of the PR's commit, and no second pull request was opened.
+    expect(await git(h.origin.path, ['log', '--format=%s', 'feature-x'])).toContain(
+      'Start feature x',
+    );
+    expect(await git(h.origin.path, ['log', '-1', '--format=%s', 'feature-x'])).toBe(
+      'Fake agent: first turn',
+    );
+    expect(h.github.pullsOf(REPOSITORY).filter((p) => p.head.ref === 'feature-x')).toHaveLength(1);
+  }, 60_000);
+
   it('refuses to work on a pull request from a fork', async () => {
     const pr = h.github.addPull(REPOSITORY, {
       head: { ref: 'patch-1', sha: 'b'.repeat(40), repo: { full_name: 'mallory/widgets' } },
