@@ -159,9 +159,17 @@ export async function startLifecycle(
       extra?: (s: Session) => boolean | Promise<boolean>,
     ) {
       return until(`session on #${issueNumber} to be ${statuses.join('|')}`, async () => {
+        // The condition first, the status after: a status read later cannot be older than it.
+        const before = await this.sessionFor(issueNumber);
+        if (!before || (extra && !(await extra(before)))) return undefined;
         const s = await this.sessionFor(issueNumber);
-        return s && statuses.includes(s.status) && (!extra || (await extra(s))) ? s : undefined;
+        return s && statuses.includes(s.status) ? s : undefined;
       });
+    },
+    /** True once the session has had exactly n turns and all have finished. */
+    async turnsDone(sessionId: string, n: number): Promise<boolean> {
+      const all = await db.select().from(turns).where(eq(turns.sessionId, sessionId));
+      return all.length === n && all.every((t) => t.status === 'finished');
     },
     turnsOf: (sessionId: string) =>
       db.select().from(turns).where(eq(turns.sessionId, sessionId)).orderBy(asc(turns.number)),

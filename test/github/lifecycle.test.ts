@@ -76,11 +76,7 @@ describe('the lifecycle of a session, driven by webhooks', () => {
         };
       }),
     );
-    s = await h.waitForSession(
-      42,
-      ['waiting'],
-      async (x) => (await h.turnsOf(x.id)).length === 2 && x.status === 'waiting',
-    );
+    s = await h.waitForSession(42, ['waiting'], (x) => h.turnsDone(x.id, 2));
     let told = await show(s.branch!, 'agent-next.md');
     expect(told).toContain('Please handle the null case.');
     expect(told).toContain('src/save.ts');
@@ -120,11 +116,7 @@ describe('the lifecycle of a session, driven by webhooks', () => {
         };
       }),
     );
-    s = await h.waitForSession(
-      42,
-      ['waiting'],
-      async (x) => (await h.turnsOf(x.id)).length === 3 && x.status === 'waiting',
-    );
+    s = await h.waitForSession(42, ['waiting'], (x) => h.turnsDone(x.id, 3));
     told = await show(s.branch!, 'agent-next.md');
     expect(told).toContain('unit tests');
     expect(told).toContain('src/save.ts:14');
@@ -229,7 +221,7 @@ describe('the lifecycle of a session, driven by webhooks', () => {
     let s = await h.waitForSession(60, ['waiting']);
     expect(s.triggeredBy).toBe('wes');
     await command('/agent also mention the fix for #42', 7002);
-    s = await h.waitForSession(60, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    s = await h.waitForSession(60, ['waiting'], (x) => h.turnsDone(x.id, 2));
     expect(await show(s.branch!, 'agent-next.md')).toContain('also mention the fix for #42');
     await command('/agent status', 7003);
     await command('/agent stop', 7004);
@@ -397,7 +389,7 @@ describe('reactions over time', () => {
     let s = await h.waitForSession(90, ['waiting'], (x) => Boolean(x.prNumber));
     failCheck(s.headSha!);
     await workflowRun(s.headSha!, 'failure', 1);
-    s = await h.waitForSession(90, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    s = await h.waitForSession(90, ['waiting'], (x) => h.turnsDone(x.id, 2));
     expect(s.reactionAttempts).toEqual({ 'ci-failed': 1 });
 
     // A re-run of the same workflow fails again on the new head: one attempt too many.
@@ -424,7 +416,7 @@ describe('reactions over time', () => {
         };
       }),
     );
-    s = await h.waitForSession(90, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 3);
+    s = await h.waitForSession(90, ['waiting'], (x) => h.turnsDone(x.id, 3));
     expect(s.reactionAttempts).toEqual({});
   }, 60_000);
 
@@ -443,11 +435,7 @@ describe('reactions over time', () => {
         };
       }),
     );
-    const s = await h.waitForSession(
-      91,
-      ['waiting'],
-      async (x) => (await h.turnsOf(x.id)).length === 2,
-    );
+    const s = await h.waitForSession(91, ['waiting'], (x) => h.turnsDone(x.id, 2));
     expect(s.headSha).not.toBe(first.headSha);
     await workflowRun(first.headSha!, 'failure', 1, [s.prNumber!]);
     await h.settled();
@@ -468,11 +456,7 @@ describe('reactions over time', () => {
         p.deleted = false;
       }),
     );
-    const after = await h.waitForSession(
-      92,
-      ['waiting'],
-      async (x) => (await h.turnsOf(x.id)).length === 2,
-    );
+    const after = await h.waitForSession(92, ['waiting'], (x) => h.turnsDone(x.id, 2));
     expect(
       await git(h.origin.path, ['show', `refs/heads/${after.branch}:agent-next.md`]),
     ).toContain('no longer merges cleanly');
@@ -508,7 +492,7 @@ describe('reactions over time', () => {
       );
     await say(8201, '/agent help');
     await say(8202, '/agent retry');
-    s = await h.waitForSession(97, ['waiting'], async (x) => (await h.turnsOf(x.id)).length === 2);
+    s = await h.waitForSession(97, ['waiting'], (x) => h.turnsDone(x.id, 2));
     expect(await git(h.origin.path, ['show', `refs/heads/${s.branch}:agent-next.md`])).toContain(
       'The previous turn did not finish',
     );

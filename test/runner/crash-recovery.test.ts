@@ -80,8 +80,11 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
   }
   const inStatus = (id: string, status: SessionStatus, turnCount: number) =>
     until(`${id} to be ${status} after ${turnCount} turns`, async () => {
+      // The turns first, the status after: a status read later cannot be older than them.
+      const all = await turnsOf(id);
+      if (all.length !== turnCount || all.some((t) => t.status !== 'finished')) return false;
       const s = await session(id);
-      return s.status === status && (await turnsOf(id)).length === turnCount && s;
+      return s.status === status && s;
     });
 
   it('records the outcome of every turn, leaves no process behind and delivers the queued message once', async () => {

@@ -148,6 +148,12 @@ export async function startHarness(options: HarnessOptions = {}) {
       return row!;
     },
 
+    /** True once the session has had exactly n turns and all have finished. */
+    async turnsDone(id: string, n: number): Promise<boolean> {
+      const all = await this.turnsOf(id);
+      return all.length === n && all.every((t) => t.status === 'finished');
+    },
+
     async turnsOf(id: string) {
       return t.database.db
         .select()
@@ -194,8 +200,10 @@ export async function startHarness(options: HarnessOptions = {}) {
       const deadline = Date.now() + timeoutMs;
       let last: Session | undefined;
       while (Date.now() < deadline) {
+        // The condition first, the status after: a status read later cannot be older than it.
+        const met = !until || (await until(await this.session(id)));
         last = await this.session(id);
-        if (statuses.includes(last.status) && (!until || (await until(last)))) return last;
+        if (met && statuses.includes(last.status)) return last;
         await new Promise((r) => setTimeout(r, 100));
       }
       const events = (await this.eventsOf(id))

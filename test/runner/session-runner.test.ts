@@ -83,7 +83,7 @@ describe.each(ENGINES)('a session on %s', (engine) => {
     await h.queueMessage(created.id, 'first message', 'alice');
     await h.queueMessage(created.id, 'second message', 'ci');
     const afterTwo = await h.waitFor(created.id, ['waiting'], {
-      until: async () => (await h.turnsOf(created.id)).length === 2,
+      until: () => h.turnsDone(created.id, 2),
     });
     let next = await show(h, afterTwo.branch!, 'agent-next.md');
     expect(next.indexOf('Message 1 of 2 (from alice)')).toBeGreaterThan(-1);
@@ -91,7 +91,7 @@ describe.each(ENGINES)('a session on %s', (engine) => {
 
     await h.queueMessage(created.id, 'third message', 'bob');
     await h.waitFor(created.id, ['waiting'], {
-      until: async () => (await h.turnsOf(created.id)).length === 3,
+      until: () => h.turnsDone(created.id, 3),
     });
     next = await show(h, afterTwo.branch!, 'agent-next.md');
     expect(next.split('first message')).toHaveLength(2); // once, not repeated in turn 3
