@@ -87,6 +87,24 @@ export function createLifecycle(deps: LifecycleDeps) {
     });
   }
 
+  /** The permission gate; a refused person gets one short reply. Returns the refusal, or null. */
+  async function gateOrRefuse(
+    octokit: Octokit,
+    intent: Intent,
+    issueNumber: number,
+  ): Promise<string | null> {
+    const gate = await checkSender(
+      octokit,
+      intent.repo.fullName,
+      intent.sender,
+      operatorConfig.allowedBots,
+    );
+    if (gate.allowed) return null;
+    if (!gate.silent)
+      await reply(octokit, intent.repo.fullName, issueNumber, refusal(intent.sender.login));
+    return `refused: ${gate.reason}`;
+  }
+
   /** Loads the config, telling the issue once per broken file version that the defaults apply. */
   async function repoConfig(
     octokit: Octokit,
@@ -134,12 +152,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
     const body = decision.do === 'send-to-agent' ? await message() : null;
     await db.transaction(async (tx) => {
-      const [locked] = await tx
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, session.id))
-        .for('update');
-      if (!locked || isTerminal(locked.status)) return;
+      const locked = await sessionService.lockLive(tx, session.id);
+      if (!locked) return;
       await sessionService.event(
         tx,
         session.id,
@@ -337,22 +351,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (intent.kind === 'label-removed') {
       return stopWithoutPr(intent.repo.id, intent.issue.number, 'trigger label removed');
     }
-    const gate = await checkSender(
-      octokit,
-      intent.repo.fullName,
-      intent.sender,
-      operatorConfig.allowedBots,
-    );
-    if (!gate.allowed) {
-      if (!gate.silent)
-        await reply(
-          octokit,
-          intent.repo.fullName,
-          intent.issue.number,
-          refusal(intent.sender.login),
-        );
-      return `refused: ${gate.reason}`;
-    }
+    const refused = await gateOrRefuse(octokit, intent, intent.issue.number);
+    if (refused) return refused;
     if (profile && !operatorConfig.profiles[profile]) {
       await reply(
         octokit,
@@ -404,22 +404,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     const config = await repoConfig(octokit, intent, intent.issueNumber);
     const command = parseCommand(intent.body, config.command);
     if (!command) return 'not-a-command';
-    const gate = await checkSender(
-      octokit,
-      intent.repo.fullName,
-      intent.sender,
-      operatorConfig.allowedBots,
-    );
-    if (!gate.allowed) {
-      if (!gate.silent)
-        await reply(
-          octokit,
-          intent.repo.fullName,
-          intent.issueNumber,
-          refusal(intent.sender.login),
-        );
-      return `refused: ${gate.reason}`;
-    }
+    const refused = await gateOrRefuse(octokit, intent, intent.issueNumber);
+    if (refused) return refused;
     if (command.name === 'unknown') {
       await reply(
         octokit,

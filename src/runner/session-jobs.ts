@@ -319,12 +319,8 @@ export function createSessionJobs(deps: SessionJobsDeps) {
     }
 
     await db.transaction(async (tx) => {
-      const [locked] = await tx
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, session.id))
-        .for('update');
-      if (!locked || isTerminal(locked.status)) return;
+      const locked = await sessionService.lockLive(tx, session.id);
+      if (!locked) return;
       await update(
         session.id,
         {
@@ -351,12 +347,8 @@ export function createSessionJobs(deps: SessionJobsDeps) {
    */
   async function chooseTurn(sessionId: string, first: { prompt: string } | null) {
     return db.transaction(async (tx) => {
-      const [session] = await tx
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, sessionId))
-        .for('update');
-      if (!session || isTerminal(session.status)) return null;
+      const session = await sessionService.lockLive(tx, sessionId);
+      if (!session) return null;
       const [unfinished] = await tx
         .select()
         .from(turns)
@@ -445,6 +437,12 @@ export function createSessionJobs(deps: SessionJobsDeps) {
       sessionRef: session.agentSessionRef,
       profile,
     });
+  }
+
+  type Chosen = NonNullable<Awaited<ReturnType<typeof chooseTurn>>>;
+  function runChosen(chosen: Chosen, adapter: AgentAdapter, context: JobContext) {
+    const command = commandFor(adapter, chosen.session, chosen.turn, chosen.messageFile);
+    return runTurn(chosen.session, chosen.turn, command, adapter, context);
   }
 
   const spawnJob: JobHandler = (job, context) =>
@@ -542,13 +540,7 @@ export function createSessionJobs(deps: SessionJobsDeps) {
     });
     const chosen = await chooseTurn(sessionId, { prompt });
     if (!chosen) return;
-    await runTurn(
-      chosen.session,
-      chosen.turn,
-      commandFor(adapter, chosen.session, chosen.turn, chosen.messageFile),
-      adapter,
-      context,
-    );
+    await runChosen(chosen, adapter, context);
   }
 
   const turnJob: JobHandler = (job, context) =>
@@ -562,13 +554,7 @@ export function createSessionJobs(deps: SessionJobsDeps) {
     const { agent } = profileOf(chosen.session, configOf(chosen.session));
     const adapter = deps.adapterFor(agent);
     if (!adapter) return;
-    await runTurn(
-      chosen.session,
-      chosen.turn,
-      commandFor(adapter, chosen.session, chosen.turn, chosen.messageFile),
-      adapter,
-      context,
-    );
+    await runChosen(chosen, adapter, context);
   }
 
   const stopJob: JobHandler = async (job) => {

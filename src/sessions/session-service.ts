@@ -232,6 +232,16 @@ export function createSessionService({ queue }: { queue: JobQueue }) {
       });
     },
 
+    /** Locks the session's row for the rest of the transaction; null when it is gone or ended. */
+    async lockLive(tx: Tx, sessionId: string): Promise<Session | null> {
+      const [locked] = await tx
+        .select()
+        .from(sessions)
+        .where(eq(sessions.id, sessionId))
+        .for('update');
+      return locked && !isTerminal(locked.status) ? locked : null;
+    },
+
     async pendingMessages(tx: Executor, sessionId: string) {
       return tx
         .select()

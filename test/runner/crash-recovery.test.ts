@@ -113,8 +113,10 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
       );
 
     runner = await startRunner();
-    // One turn outlives the crash and the restart; the other ends while no runner is there.
-    const long = (await create(1, 'FAKE: slow 6000'))!;
+    // One turn outlives the crash and the restart (until the test lets it end); the other ends
+    // while no runner is there.
+    const release = path.join(path.dirname(env.DATA_DIR!), 'release-long-turn');
+    const long = (await create(1, `FAKE: until-file ${release}`))!;
     const short = (await create(2, 'FAKE: slow 1500'))!;
     const running = async (id: string) => {
       const [turn] = await turnsOf(id);
@@ -139,6 +141,15 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
     );
 
     runner = await startRunner();
+    await until('the long turn to be adopted', async () => {
+      const events = await t.database.db
+        .select()
+        .from(sessionEvents)
+        .where(eq(sessionEvents.sessionId, long.id));
+      return events.some((e) => e.kind === 'turn-adopted');
+    });
+    expect(groupAlive(longHandle.pid)).toBe(true);
+    writeFileSync(release, '');
     const shortDone = await inStatus(short.id, 'waiting', 1);
     const longDone = await inStatus(long.id, 'waiting', 2);
 
@@ -147,7 +158,7 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
       const [first] = await turnsOf(s.id);
       expect(first).toMatchObject({ status: 'finished', exitCode: 0, outcome: 'ok' });
       expect(await git(origin.path, ['show', `refs/heads/${s.branch}:agent-first.md`])).toContain(
-        'FAKE: slow',
+        `Issue ${s.issueNumber}`,
       );
       expect(s.prNumber).not.toBeNull();
     }
