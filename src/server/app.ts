@@ -3,21 +3,26 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { DeliveryHandler } from '../github/deliveries.js';
+import type { SessionService } from '../sessions/session-service.js';
+import { apiRoutes } from './api-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { webhookRoute } from './webhook-route.js';
 
 export interface ServerAppDeps {
   database: Database;
+  /** With it, the JSON API is served (see api-routes.ts). */
+  api?: { sessionService: SessionService; apiToken: string | null } | undefined;
   verify(body: string, signature: string): Promise<boolean>;
   handler: DeliveryHandler;
   log: Logger;
 }
 
-/** The HTTP surface: webhooks and health, with JSON errors everywhere. */
+/** The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere. */
 export function createServerApp(deps: ServerAppDeps): Hono {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoute(deps));
+  if (deps.api) app.route('/', apiRoutes({ database: deps.database, ...deps.api }));
   app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export interface Orchestrator {
   queue: JobQueue;
   github: GitHubApp;
   sessionService: SessionService;
+  /** The bearer token the JSON API takes (generated per run in development when unset). */
+  apiToken: string | null;
   /** The embedded runner; null with RUNNER=off or in setup mode. */
   runner: RunnerHost | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
@@ -70,7 +73,16 @@ export async function startOrchestrator({
   // Without app credentials nothing can act on a delivery; it is still recorded.
   const deliveryHandler =
     handler ?? (github.probot ? createWebhookHandler({ sessionService }) : recordOnly);
-  const app = createServerApp({ database, verify: github.verify, handler: deliveryHandler, log });
+  // In development without API_TOKEN, a token for this run; in production the API stays shut.
+  const apiToken =
+    settings.apiToken ?? (settings.production ? null : randomBytes(24).toString('hex'));
+  const app = createServerApp({
+    database,
+    verify: github.verify,
+    handler: deliveryHandler,
+    log,
+    api: { sessionService, apiToken },
+  });
 
   const setup = github.probot
     ? null
@@ -140,6 +152,12 @@ export async function startOrchestrator({
     { url, database: database.kind, runner: settings.runner, setupMode: !github.probot },
     'agent orchestrator listening',
   );
+  if (apiToken && !settings.apiToken) {
+    log.info(
+      { apiToken },
+      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"`,
+    );
+  }
   if (!github.probot) {
     log.info(
       `Setup mode: open ${url}/probot to register the GitHub App (no APP_ID/PRIVATE_KEY yet)`,
@@ -154,6 +172,7 @@ export async function startOrchestrator({
     queue,
     github,
     sessionService,
+    apiToken,
     runner,
     close() {
       closing ??= (async () => {
