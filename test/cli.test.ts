@@ -60,6 +60,9 @@ describe('agent-orchestrator CLI', () => {
         DATA_DIR: dataDir,
         PORT: '0',
         HOST: '127.0.0.1',
+        // Nothing listens here: the app's GitHub calls (failed-delivery recovery) stay on this machine.
+        GHE_HOST: '127.0.0.1:9',
+        GHE_PROTOCOL: 'http',
       },
       dataDir,
     );

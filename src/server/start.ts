@@ -8,6 +8,7 @@ import { createDatabase, type Database } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createGitHubApp, type GitHubApp } from '../github/app.js';
 import { type DeliveryHandler, recordOnly } from '../github/deliveries.js';
+import { createDeliveryRecovery } from '../github/delivery-recovery.js';
 import { createInstallationClient } from '../github/installation-client.js';
 import { createLifecycle } from '../github/lifecycle.js';
 import type { Octokit } from '../github/octokit.js';
@@ -126,6 +127,11 @@ export async function startOrchestrator({
         publicUrl: settings.publicUrl,
       }).handlers
     : {};
+  // Deliveries GitHub failed to hand over while this app was down: asked for again.
+  const recovery = probot
+    ? createDeliveryRecovery({ database, appOctokit: () => probot.auth() as Promise<Octokit>, log })
+    : null;
+  recovery?.start();
   const handlers = { ...lifecycleHandlers, ...jobHandlers };
   let worker: Worker | null = null;
   if (Object.keys(handlers).length > 0) {
@@ -182,6 +188,7 @@ export async function startOrchestrator({
         server.closeIdleConnections();
         await stopped;
         clearInterval(sweep);
+        await recovery?.stop();
         await worker?.stop();
         await runner?.stop();
         await database.close();

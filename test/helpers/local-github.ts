@@ -94,6 +94,17 @@ export async function startLocalGitHub() {
     target_url: string;
   }[] = [];
   const mergeRefusals = new Map<string, string>();
+  /** GitHub's record of webhook deliveries to the app (GET /app/hook/deliveries). */
+  const hookDeliveries: {
+    id: number;
+    guid: string;
+    status: string;
+    status_code: number;
+    delivered_at: string;
+    redelivery: boolean;
+    event: string;
+  }[] = [];
+  const redeliveryRequests: number[] = [];
   let nextNumber = 100;
   let nextId = 1000;
 
@@ -136,6 +147,24 @@ export async function startLocalGitHub() {
         permissions: {},
         repository_selection: 'all',
       });
+      return true;
+    }
+    if (at('GET', /^\/app\/hook\/deliveries$/)) {
+      const status = url.searchParams.get('status');
+      send(
+        200,
+        [...hookDeliveries]
+          .reverse()
+          .filter(
+            (d) => !status || (status === 'failure' ? d.status_code >= 300 : d.status_code < 300),
+          ),
+      );
+      return true;
+    }
+    if ((m = at('POST', /^\/app\/hook\/deliveries\/(\d+)\/attempts$/))) {
+      if (!hookDeliveries.some((d) => d.id === Number(m![1]))) return false;
+      redeliveryRequests.push(Number(m[1]));
+      send(202, {});
       return true;
     }
     if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/))) {
@@ -311,6 +340,21 @@ export async function startLocalGitHub() {
       return full;
     },
     addStatus: (status: (typeof statuses)[number]) => statuses.push(status),
+    /** Records that GitHub tried to deliver a webhook (status_code 2xx is a success). */
+    addHookDelivery: (guid: string, statusCode: number, deliveredAt = new Date()) => {
+      const delivery = {
+        id: nextId++,
+        guid,
+        status: statusCode < 300 ? 'OK' : 'failed',
+        status_code: statusCode,
+        delivered_at: deliveredAt.toISOString(),
+        redelivery: false,
+        event: 'issues',
+      };
+      hookDeliveries.push(delivery);
+      return delivery;
+    },
+    redeliveryRequests,
     /** A pull request someone else opened (e.g. from a fork). */
     addPull: (repository: string, pr: Omit<PullRequest, 'number' | 'html_url'>) => {
       const number = nextNumber++;
