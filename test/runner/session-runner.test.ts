@@ -107,10 +107,16 @@ describe.each(ENGINES)('a session on %s', (engine) => {
       ['second message', turns[1]?.id],
       ['third message', turns[2]?.id],
     ]);
-    // Next turns resume the agent's own session.
-    expect((await h.session(created.id)).agentSessionRef).toBe(
-      (await h.session(created.id)).agentSessionRef,
-    );
+    // Next turns resume the agent's own session: every turn reports the first turn's ref.
+    const refs = (await h.eventsOf(created.id))
+      .filter((e) => e.kind === 'agent.session')
+      .map((e) => [e.data.turn, e.data.ref]);
+    const first = (await h.session(created.id)).agentSessionRef;
+    expect(refs).toEqual([
+      [1, first],
+      [2, first],
+      [3, first],
+    ]);
   });
 
   it('commits what the agent left uncommitted, with a message saying so', async () => {
@@ -261,14 +267,12 @@ describe('runner limits and stops', () => {
     expect(s.statusReason).toBe('stopped by alice');
     expect(groupAlive(pgid)).toBe(false);
     expect(existsSync(path)).toBe(false);
-    expect(await git(h.origin.path, ['branch', '--list'])).not.toContain('FAKE');
     const [finished] = await h.turnsOf(created.id);
     expect(finished).toMatchObject({ status: 'finished', outcome: 'stopped' });
-    const pending = await h.db
-      .select()
-      .from(sessionMessages)
-      .where(and(eq(sessionMessages.sessionId, s.id)));
-    expect(pending).toEqual([]);
+    expect((await h.eventsOf(s.id)).at(-1)).toMatchObject({
+      kind: 'ended',
+      data: { status: 'stopped', cleanedUp: true },
+    });
   });
 });
 
