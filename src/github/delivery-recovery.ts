@@ -44,6 +44,9 @@ export function createDeliveryRecovery({
   const requested = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  /** Aborts the calls of a look in progress when the app shuts down (retries would hold it up). */
+  const stopping = new AbortController();
+  const request = { signal: stopping.signal };
 
   async function failedDeliveries(octokit: Octokit): Promise<Map<string, HookDelivery>> {
     const since = Date.now() - lookBackMs;
@@ -54,6 +57,7 @@ export function createDeliveryRecovery({
         per_page: 100,
         status: 'failure',
         ...(cursor ? { cursor } : {}),
+        request,
       });
       const list = response.data as HookDelivery[];
       let older = false;
@@ -85,6 +89,7 @@ export function createDeliveryRecovery({
       if (requested.has(guid)) continue;
       await octokit.request('POST /app/hook/deliveries/{delivery_id}/attempts', {
         delivery_id: delivery.id,
+        request,
       });
       requested.add(guid);
       asked += 1;
@@ -99,6 +104,7 @@ export function createDeliveryRecovery({
   function look() {
     running ??= runOnce()
       .catch((error: unknown) => {
+        if (stopping.signal.aborted) return 0;
         log.warn({ err: error }, 'could not check for failed deliveries; will look again');
         return 0;
       })
@@ -117,6 +123,7 @@ export function createDeliveryRecovery({
     },
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };
