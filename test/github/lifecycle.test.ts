@@ -3,12 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/db/schema.js';
 import { git } from '../helpers/git.js';
-import {
-  INSTALLATION,
-  type LifecycleHarness,
-  REPOSITORY,
-  startLifecycle,
-} from './lifecycle-harness.js';
+import { type LifecycleHarness, REPOSITORY, startLifecycle } from './lifecycle-harness.js';
 
 describe('the lifecycle of a session, driven by webhooks', () => {
   let h: LifecycleHarness;
