@@ -1,6 +1,8 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
+import { githubMetricsPlugin, observeGitHubRequests } from '../metrics/github-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { githubApiUrl, type Settings } from '../settings.js';
 
 export interface GitHubApp {
@@ -12,12 +14,13 @@ export interface GitHubApp {
 
 /**
  * Probot for the registered app (authentication, throttling, retries), or a verifier alone.
- * Tests may turn throttling off: it spaces out content-creating calls as GitHub asks.
+ * Tests may turn throttling off: it spaces out content-creating calls as GitHub asks. With
+ * metrics, every GitHub call of every client the app makes is counted.
  */
 export function createGitHubApp(
   settings: Settings,
   log: Logger,
-  { throttle = true } = {},
+  { throttle = true, metrics }: { throttle?: boolean; metrics?: Metrics | undefined } = {},
 ): GitHubApp {
   if (!settings.app) {
     const webhooks = new Webhooks({ secret: settings.webhookSecret });
@@ -29,25 +32,40 @@ export function createGitHubApp(
     privateKey: settings.app.privateKey,
     secret: settings.webhookSecret,
     baseUrl,
-    Octokit: withEnterpriseAuth(baseUrl, throttle),
+    Octokit: withEnterpriseAuth(baseUrl, throttle, metrics),
     log: log.child({ name: 'probot' }),
   });
   return { probot, verify: (body, signature) => probot.webhooks.verify(body, signature) };
 }
 
-type OctokitOptions = { auth?: { request?: { defaults(options: { baseUrl: string }): unknown } } };
+type OctokitOptions = {
+  auth?: { request?: { defaults(options: { baseUrl: string; request?: object }): unknown } };
+};
 
 /**
  * Probot 14 builds the app-auth `request` without its baseUrl, so installation tokens would be
  * asked of api.github.com even on GitHub Enterprise (and the tests' local GitHub). This gives
  * that request the same base URL as every other call.
  */
-function withEnterpriseAuth(baseUrl: string, throttle: boolean): typeof ProbotOctokit {
-  return ProbotOctokit.defaults((options: OctokitOptions) => {
+function withEnterpriseAuth(
+  baseUrl: string,
+  throttle: boolean,
+  metrics: Metrics | undefined,
+): typeof ProbotOctokit {
+  // A token asked for outright (the runner's, to push with) comes through this request, outside
+  // the clients' hooks; one fetched for an API call goes through them.
+  const tokenRequests = metrics ? { request: { hook: observeGitHubRequests(metrics, 'app') } } : {};
+  const Octokit = ProbotOctokit.defaults((options: OctokitOptions) => {
     const request = options.auth?.request;
     const withAuth = request
-      ? { ...options, auth: { ...options.auth, request: request.defaults({ baseUrl }) } }
+      ? {
+          ...options,
+          auth: { ...options.auth, request: request.defaults({ baseUrl, ...tokenRequests }) },
+        }
       : options;
     return throttle ? withAuth : { ...withAuth, throttle: { enabled: false } };
   }) as typeof ProbotOctokit;
+  return metrics
+    ? (Octokit.plugin(githubMetricsPlugin(metrics) as never) as typeof ProbotOctokit)
+    : Octokit;
 }

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { jobs, runners, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { createWorker, type Worker } from '../jobs/worker.js';
+import type { TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import { createSessionService } from '../sessions/session-service.js';
 import type { AgentAdapter } from './adapters/adapter.js';
@@ -32,6 +33,8 @@ export interface RunnerHostOptions {
   maxSessions: number;
   log: Logger;
   env?: Record<string, string | undefined>;
+  /** Where finished turns are counted (the orchestrator's /metrics). */
+  metrics?: TurnMetrics | undefined;
   /** Overrides for tests. */
   runtime?: Runtime;
   adapterFor?: (name: string) => AgentAdapter | undefined;
@@ -80,6 +83,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     agentHome: path.join(options.workspaceRoot, 'home'),
     env: options.env ?? process.env,
     log: runnerLog,
+    metrics: options.metrics,
   });
 
   await database.db

@@ -6,6 +6,7 @@ import type { Database, Executor } from '../db/client.js';
 import { type Session, sessionMessages, sessions, type Turn, turns } from '../db/schema.js';
 import { DEFAULT_REPO_CONFIG, type RepoConfig, repoConfigSchema } from '../github/repo-config.js';
 import type { JobContext, JobHandler } from '../jobs/worker.js';
+import type { TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import { isTerminal, JOB_KINDS, type SessionService } from '../sessions/session-service.js';
 import type { AgentAdapter, AgentProfile, TurnCommand } from './adapters/adapter.js';
@@ -36,6 +37,8 @@ export interface SessionJobsDeps {
   /** The app's environment; agents get an allow-listed part of it. */
   env: Record<string, string | undefined>;
   log: Logger;
+  /** Told of each turn this runner sees finish. */
+  metrics?: TurnMetrics | undefined;
 }
 
 /** What the session's context column holds: the issue and config as they were at trigger time. */
@@ -221,17 +224,30 @@ export function createSessionJobs(deps: SessionJobsDeps) {
           ? 'agent-failed'
           : null;
     const result = outcome.events;
-    await db
+    const turnOutcome = outcome.stopped ? 'stopped' : (failed ?? 'ok');
+    const [finished] = await db
       .update(turns)
       .set({
         status: 'finished',
         exitCode: outcome.exitCode,
-        outcome: outcome.stopped ? 'stopped' : (failed ?? 'ok'),
+        outcome: turnOutcome,
         summary: result?.summary ?? null,
         costUsd: result?.costUsd ?? 0,
         endedAt: sql`now()`,
       })
-      .where(and(eq(turns.id, turn.id), ne(turns.status, 'finished')));
+      .where(and(eq(turns.id, turn.id), ne(turns.status, 'finished')))
+      .returning({ startedAt: turns.startedAt, endedAt: turns.endedAt });
+    // Only the process that marks the turn finished counts it, so it is counted once.
+    if (finished?.endedAt) {
+      deps.metrics?.turnFinished({
+        agent: profileOf(session, config).agent,
+        outcome: turnOutcome,
+        seconds: (finished.endedAt.getTime() - finished.startedAt.getTime()) / 1000,
+        costUsd: result?.costUsd ?? 0,
+        inputTokens: result?.inputTokens ?? 0,
+        outputTokens: result?.outputTokens ?? 0,
+      });
+    }
     await sessionService.event(db, session.id, 'turn-finished', {
       turn: turn.number,
       exitCode: outcome.exitCode,
@@ -334,6 +350,8 @@ export function createSessionJobs(deps: SessionJobsDeps) {
         await sessionService.event(tx, session.id, failed ?? 'needs-human', {
           reason: problem.reason,
         });
+        // agent-failed and agent-stuck go to the reaction rules, which notify by default.
+        if (failed) await sessionService.react(tx, session.id, failed, problem.reason);
         return;
       }
       const pending = await sessionService.pendingMessages(tx, session.id);

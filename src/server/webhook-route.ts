@@ -4,6 +4,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { type Database, isDatabaseUnavailable } from '../db/client.js';
 import { type DeliveryHandler, recordDelivery } from '../github/deliveries.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { countDeliveries, type DeliveryVariables } from '../metrics/webhook-metrics.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 /** GitHub caps webhook payloads at 25 MB. */
@@ -14,15 +16,17 @@ export interface WebhookRouteDeps {
   verify(body: string, signature: string): Promise<boolean>;
   handler: DeliveryHandler;
   log: Logger;
+  metrics?: Metrics | undefined;
 }
 
 /**
  * Verifies, records and translates a delivery in one transaction, then answers. Nothing slow
  * happens here: the handler only writes state and enqueues jobs.
  */
-export function webhookRoute({ database, verify, handler, log }: WebhookRouteDeps) {
-  return new Hono().post(
+export function webhookRoute({ database, verify, handler, log, metrics }: WebhookRouteDeps) {
+  return new Hono<{ Variables: DeliveryVariables }>().post(
     WEBHOOK_PATH,
+    countDeliveries(metrics),
     bodyLimit({
       maxSize: MAX_WEBHOOK_BYTES,
       onError: () => {
@@ -37,7 +41,7 @@ export function webhookRoute({ database, verify, handler, log }: WebhookRouteDep
           message: 'missing X-GitHub-Delivery or X-GitHub-Event header',
         });
       }
-      if (!/^[\w.-]{1,200}$/.test(id) || !/^[a-z_]{1,100}$/.test(name)) {
+      if (!/^[\w.-]{1,200}$/.test(id) || !/^[a-z0-9_]{1,100}$/.test(name)) {
         throw new HTTPException(400, {
           message: 'malformed X-GitHub-Delivery or X-GitHub-Event header',
         });
@@ -68,6 +72,7 @@ export function webhookRoute({ database, verify, handler, log }: WebhookRouteDep
           ),
         );
         if (!result) {
+          c.set('duplicateDelivery', true);
           deliveryLog.info('redelivery of a processed delivery; nothing to do');
           return c.json({ ok: true, delivery: id, duplicate: true });
         }

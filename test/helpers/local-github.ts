@@ -6,6 +6,10 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: unknown;
+  /** The Authorization header it came with (`bearer <JWT>` as the app, `token ...` as an installation). */
+  authorization: string;
+  /** The status the local GitHub answered with (set once the answer is sent). */
+  status?: number;
 }
 
 export interface PullRequest {
@@ -77,6 +81,25 @@ const APP_LOGIN = 'agent-orchestrator[bot]';
  * (so under /api/v3). It keeps a little state (files, permissions, comments, pulls, reviews,
  * checks), records every call and answers 404 to anything it does not know.
  */
+/** A repository the app is installed on, for the reads a start through the API makes. */
+export interface Repository {
+  fullName: string;
+  id: number;
+  installationId: number;
+  cloneUrl: string;
+  defaultBranch: string;
+}
+
+/** An issue as `GET /repos/{owner}/{repo}/issues/{number}` answers it. */
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state?: 'open' | 'closed';
+  /** Set for a pull request (GitHub's issues API lists those too). */
+  pullRequest?: boolean;
+}
+
 export async function startLocalGitHub() {
   const calls: RecordedCall[] = [];
   const pulls = new Map<string, PullRequest[]>();
@@ -105,8 +128,12 @@ export async function startLocalGitHub() {
     event: string;
   }[] = [];
   const redeliveryRequests: number[] = [];
+  const repositories = new Map<string, Repository>();
+  const issues = new Map<string, Issue>();
   let nextNumber = 100;
   let nextId = 1000;
+  /** GitHub's primary rate limit: each call spends one, reported in x-ratelimit-* headers. */
+  const rateLimit = { limit: 5000, remaining: 5000 };
 
   const pullsOf = (repository: string) => pulls.get(repository) ?? [];
   const findPull = (repository: string, number: number) =>
@@ -115,7 +142,21 @@ export async function startLocalGitHub() {
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const body = await readJson(req);
-    calls.push({ method: req.method ?? 'GET', path: url.pathname + url.search, body });
+    const call: RecordedCall = {
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      body,
+      authorization: req.headers.authorization ?? '',
+    };
+    calls.push(call);
+    res.on('finish', () => {
+      call.status = res.statusCode;
+    });
+    rateLimit.remaining = Math.max(0, rateLimit.remaining - 1);
+    res.setHeader('x-ratelimit-limit', String(rateLimit.limit));
+    res.setHeader('x-ratelimit-remaining', String(rateLimit.remaining));
+    res.setHeader('x-ratelimit-used', String(rateLimit.limit - rateLimit.remaining));
+    res.setHeader('x-ratelimit-resource', 'core');
     const send = (status: number, data: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(data));
@@ -165,6 +206,38 @@ export async function startLocalGitHub() {
       if (!hookDeliveries.some((d) => d.id === Number(m![1]))) return false;
       redeliveryRequests.push(Number(m[1]));
       send(202, {});
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/installation$/))) {
+      const repo = repositories.get(m[1]!.toLowerCase());
+      if (!repo) return false;
+      send(200, { id: repo.installationId, app_id: 1, target_type: 'Organization' });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)$/))) {
+      const repo = repositories.get(m[1]!.toLowerCase());
+      if (!repo) return false;
+      send(200, {
+        id: repo.id,
+        full_name: repo.fullName,
+        name: repo.fullName.split('/')[1],
+        clone_url: repo.cloneUrl,
+        default_branch: repo.defaultBranch,
+      });
+      return true;
+    }
+    if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)$/))) {
+      const issue = issues.get(`${m[1]!.toLowerCase()}#${m[2]}`);
+      if (!issue) return false;
+      send(200, {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state ?? 'open',
+        html_url: `https://github.example/${m[1]}/issues/${issue.number}`,
+        user: { login: 'alice', type: 'User' },
+        ...(issue.pullRequest ? { pull_request: { url: 'https://github.example/pr' } } : {}),
+      });
       return true;
     }
     if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/))) {
@@ -319,6 +392,8 @@ export async function startLocalGitHub() {
     calls,
     comments,
     reactions,
+    /** What the last answer reported in x-ratelimit-remaining. */
+    rateLimitRemaining: () => rateLimit.remaining,
     pullsOf,
     findPull,
     /** Calls that created content (comments, pull requests) or edited comments. */
@@ -382,6 +457,10 @@ export async function startLocalGitHub() {
       comments.push(comment);
       return comment;
     },
+    /** A repository the app is installed on (its installation, and the repository read). */
+    addRepository: (repo: Repository) => repositories.set(repo.fullName.toLowerCase(), repo),
+    addIssue: (repository: string, issue: Issue) =>
+      issues.set(`${repository.toLowerCase()}#${issue.number}`, issue),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,57 @@
+import { count } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.js';
+import { JOB_STATUSES, jobs, SESSION_STATUSES, sessions } from '../db/schema.js';
+import type { Metrics } from './metrics.js';
+
+/** A scrape answers within this even when the database does not. */
+const DATABASE_TIMEOUT_MS = 2_000;
+
+/**
+ * Sets the sessions and jobs gauges from one grouped query each. When the database does not
+ * answer in time, they are left out and `database_up` is 0: the rest of the scrape still works.
+ */
+export async function readDatabaseGauges(
+  metrics: Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'>,
+  database: Database,
+  log: Logger,
+  timeoutMs = DATABASE_TIMEOUT_MS,
+): Promise<void> {
+  const { db } = database;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the database did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    const [sessionRows, jobRows] = await Promise.race([
+      Promise.all([
+        db.select({ status: sessions.status, n: count() }).from(sessions).groupBy(sessions.status),
+        db
+          .select({ kind: jobs.kind, state: jobs.status, n: count() })
+          .from(jobs)
+          .groupBy(jobs.kind, jobs.status),
+      ]),
+      timeout,
+    ]);
+    // Every status and state shows, 0 when empty, so a query for one always has a series.
+    metrics.sessions.reset();
+    for (const status of SESSION_STATUSES) metrics.sessions.set({ status }, 0);
+    for (const row of sessionRows) metrics.sessions.set({ status: row.status }, row.n);
+    metrics.jobs.reset();
+    for (const kind of new Set(jobRows.map((row) => row.kind))) {
+      for (const state of JOB_STATUSES) metrics.jobs.set({ kind, state }, 0);
+    }
+    for (const row of jobRows) metrics.jobs.set({ kind: row.kind, state: row.state }, row.n);
+    metrics.databaseUp.set(1);
+  } catch (error) {
+    metrics.sessions.reset();
+    metrics.jobs.reset();
+    metrics.databaseUp.set(0);
+    log.warn({ err: error }, 'metrics: the database did not answer; sessions and jobs left out');
+  } finally {
+    clearTimeout(timer);
+  }
+}
