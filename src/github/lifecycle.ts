@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm'
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import {
+  deliveries,
   notices,
   type Session,
   sessionEvents,
@@ -11,7 +12,8 @@ import {
 import { type JobHandler, RetryLaterError } from '../jobs/worker.js';
 import { notifyGitHub, notifySlack, notifyWebhook } from '../notify/index.js';
 import type { OperatorConfig } from '../operator-config.js';
-import type { Intent } from '../sessions/intents.js';
+import { builtInAdapters } from '../runner/adapters/built-in-adapters.js';
+import type { Intent, OperatorStart } from '../sessions/intents.js';
 import { type Decision, decide, type ReactionKey } from '../sessions/reactions.js';
 import { isTerminal, JOB_KINDS, type SessionService } from '../sessions/session-service.js';
 import { buildCiReport } from './ci-report.js';
@@ -26,7 +28,8 @@ import { renderStatusComment } from './status-comment.js';
 export interface LifecycleDeps {
   database: Database;
   sessionService: SessionService;
-  octokitFor(installationId: number): Promise<Octokit>;
+  /** An installation's Octokit; without an id, the app's own (its JWT), as Probot's auth(). */
+  octokitFor(installationId?: number): Promise<Octokit>;
   operatorConfig: OperatorConfig;
   log: Logger;
   /** The dashboard's address, for links in status comments. */
@@ -45,6 +48,8 @@ const FAILED_CONCLUSIONS = new Set([
 ]);
 /** Sessions checked for conflicts per push to a base branch. */
 const MAX_CONFLICT_CHECKS = 20;
+/** Who `triggeredBy` names for a session started through the API: not a login, so never mentioned. */
+const API_TRIGGER = 'operator (API)';
 
 /**
  * Applies webhook intents: the permission gate, the repository's config, sessions created,
@@ -108,7 +113,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   /** Loads the config, telling the issue once per broken file version that the defaults apply. */
   async function repoConfig(
     octokit: Octokit,
-    intent: Intent,
+    intent: Pick<Intent, 'repo'>,
     issueNumber: number | null,
   ): Promise<RepoConfig> {
     const { config, problem } = await loadRepoConfig(octokit, intent.repo.fullName);
@@ -259,7 +264,7 @@ export function createLifecycle(deps: LifecycleDeps) {
 
   async function createSession(
     octokit: Octokit,
-    intent: Intent,
+    intent: Pick<Intent, 'installationId' | 'repo' | 'sender'>,
     config: RepoConfig,
     issue: { number: number; title: string; body: string; url: string },
     extra: {
@@ -267,6 +272,10 @@ export function createLifecycle(deps: LifecycleDeps) {
       branch?: string;
       baseBranch?: string;
       prNumber?: number;
+      /** The operator's choice over the repository's `agent`. */
+      agent?: string | undefined;
+      /** Started through the API: the operator's message joins the issue in the first prompt. */
+      api?: { message?: string | undefined };
     },
     receivedAt: string,
     deliveryId: string,
@@ -298,6 +307,8 @@ export function createLifecycle(deps: LifecycleDeps) {
         body: c.body ?? '',
         createdAt: c.created_at,
       }));
+    if (extra.api?.message)
+      asOfTrigger.push({ author: API_TRIGGER, body: extra.api.message, createdAt: receivedAt });
     const profileName = extra.profile ?? config.profile;
     const profile = profileName ? operatorConfig.profiles[profileName] : undefined;
     return db.transaction((tx) =>
@@ -313,7 +324,7 @@ export function createLifecycle(deps: LifecycleDeps) {
             prNumber: extra.prNumber ?? null,
             branch: extra.branch ?? null,
             baseBranch: extra.baseBranch ?? config.baseBranch ?? intent.repo.defaultBranch,
-            agent: profile?.agent ?? config.agent,
+            agent: profile?.agent ?? extra.agent ?? config.agent,
             profile: profile ? profileName! : null,
             triggeredBy: intent.sender.login,
             context: {
@@ -326,6 +337,7 @@ export function createLifecycle(deps: LifecycleDeps) {
                 comments: asOfTrigger,
               },
               config,
+              ...(extra.api ? { startedThrough: 'api' } : {}),
             },
           },
           deliveryId,
@@ -801,12 +813,116 @@ export function createLifecycle(deps: LifecycleDeps) {
     return `checked ${candidates.length}`;
   }
 
+  /**
+   * A start the operator asked for through the API: the label trigger's path without the
+   * permission gate (the API token is the permission). The installation is found as the app, the
+   * repository and the issue are read, and the outcome is written on the start's record, which
+   * `POST /api/sessions` and `GET /api/starts/:id` answer from.
+   */
+  async function onOperatorStart(start: OperatorStart, receivedAt: string, deliveryId: string) {
+    const result = await startForOperator(start, receivedAt, deliveryId);
+    await db
+      .update(deliveries)
+      .set({ outcome: result.outcome, sessionId: result.sessionId ?? null })
+      .where(eq(deliveries.id, deliveryId));
+    return result.outcome;
+  }
+
+  async function startForOperator(
+    start: OperatorStart,
+    receivedAt: string,
+    deliveryId: string,
+  ): Promise<{ outcome: OperatorStartOutcome; sessionId?: string }> {
+    if (start.profile && !Object.hasOwn(operatorConfig.profiles, start.profile))
+      return { outcome: 'unknown-profile' };
+    if (
+      start.agent &&
+      !Object.hasOwn(builtInAdapters, start.agent) &&
+      !Object.hasOwn(operatorConfig.agents, start.agent)
+    )
+      return { outcome: 'unknown-agent' };
+    const { owner, repo } = splitRepo(start.repository);
+    const app = await deps.octokitFor();
+    const installation = await ifFound(app.rest.apps.getRepoInstallation({ owner, repo }));
+    if (!installation) return { outcome: 'not-installed' };
+    const allowed = operatorConfig.allowedInstallations;
+    if (allowed && !allowed.includes(installation.data.id))
+      return { outcome: 'installation-not-allowed' };
+    const octokit = await deps.octokitFor(installation.data.id);
+    const repository = await ifFound(octokit.rest.repos.get({ owner, repo }));
+    if (!repository) return { outcome: 'not-installed' };
+    const found = await ifFound(
+      octokit.rest.issues.get({ owner, repo, issue_number: start.issueNumber }),
+    );
+    if (!found) return { outcome: 'no-such-issue' };
+    const issue = found.data;
+    if (issue.pull_request) return { outcome: 'pull-request' };
+    if (issue.state === 'closed') return { outcome: 'issue-closed' };
+    const intent = {
+      installationId: installation.data.id,
+      repo: {
+        id: repository.data.id,
+        fullName: repository.data.full_name,
+        cloneUrl: repository.data.clone_url,
+        defaultBranch: repository.data.default_branch,
+      },
+      sender: { login: API_TRIGGER, type: 'Operator' },
+    };
+    const config = await repoConfig(octokit, intent, issue.number);
+    const onIssue = and(
+      eq(sessions.repositoryId, intent.repo.id),
+      eq(sessions.issueNumber, issue.number),
+    );
+    const running = await liveSession(onIssue);
+    if (running)
+      return { outcome: await ownOrRunning(running.id, deliveryId), sessionId: running.id };
+    const session = await createSession(
+      octokit,
+      intent,
+      config,
+      { number: issue.number, title: issue.title, body: issue.body ?? '', url: issue.html_url },
+      { profile: start.profile, agent: start.agent, api: { message: start.message } },
+      receivedAt,
+      deliveryId,
+    );
+    if (session) return { outcome: 'session-created', sessionId: session.id };
+    // Not created: another start won the race for the issue, or the repository is at its limit.
+    const raced = await liveSession(onIssue);
+    return raced ? { outcome: 'already-running', sessionId: raced.id } : { outcome: 'at-limit' };
+  }
+
+  /** A retried start finds the session it created itself before it could say so. */
+  async function ownOrRunning(sessionId: string, deliveryId: string) {
+    const [created] = await db
+      .select({ id: sessionEvents.id })
+      .from(sessionEvents)
+      .where(
+        and(
+          eq(sessionEvents.sessionId, sessionId),
+          eq(sessionEvents.kind, 'created'),
+          eq(sessionEvents.deliveryId, deliveryId),
+        ),
+      );
+    return created ? ('session-created' as const) : ('already-running' as const);
+  }
+
   const intentJob: JobHandler = async (job) => {
-    const { intent, deliveryId, receivedAt, check } = job.payload as {
-      intent: Intent;
+    const payload = job.payload as {
+      intent: Intent | OperatorStart;
       deliveryId: string;
       receivedAt: string;
       check?: number;
+    };
+    if (payload.intent.kind === 'operator-start') {
+      const outcome = await onOperatorStart(payload.intent, payload.receivedAt, payload.deliveryId);
+      log.info(
+        { startId: payload.deliveryId, repository: payload.intent.repository, outcome },
+        'operator start applied',
+      );
+      return;
+    }
+    const { intent, deliveryId, receivedAt, check } = payload as typeof payload & {
+      intent: Intent;
     };
     const allowed = operatorConfig.allowedInstallations;
     if (allowed && !allowed.includes(intent.installationId)) return;
@@ -964,6 +1080,30 @@ export function createLifecycle(deps: LifecycleDeps) {
       [JOB_KINDS.notify]: notifyJob,
     } as Record<string, JobHandler>,
   };
+}
+
+/** What became of a start asked for through the API (see `onOperatorStart`). */
+export type OperatorStartOutcome =
+  | 'session-created'
+  | 'already-running'
+  | 'at-limit'
+  | 'not-installed'
+  | 'installation-not-allowed'
+  | 'no-such-issue'
+  | 'pull-request'
+  | 'issue-closed'
+  | 'unknown-profile'
+  | 'unknown-agent';
+
+/** The call's response, or null when GitHub answers 404 (or 410: an issue deleted). */
+async function ifFound<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 404 || status === 410) return null;
+    throw error;
+  }
 }
 
 function refusal(login: string): string {

@@ -56,6 +56,8 @@ export function renderStatusComment(
     'Cost',
     `$${session.costUsd.toFixed(2)}${tokens ? ` (${formatTokens(session.inputTokens)} in, ${formatTokens(session.outputTokens)} out)` : ''}`,
   ]);
+  if ((session.context as { startedThrough?: string }).startedThrough === 'api')
+    rows.push(['Started', 'by the operator, through the API']);
   if (dashboardUrl)
     rows.push(['Dashboard', `[session ${session.id}](${dashboardUrl}/sessions/${session.id})`]);
   return [

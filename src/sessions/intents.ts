@@ -83,3 +83,19 @@ export type Intent =
   | (Base & { kind: 'push'; branch: string; headSha: string });
 
 export type IntentKind = Intent['kind'];
+
+/**
+ * A session the operator asked for through the API (`POST /api/sessions`). The caller holds the
+ * API token, so it is trusted as a writer; it knows only the repository's name, so the intent's
+ * job finds the installation (as the app) and reads the repository and the issue itself.
+ */
+export interface OperatorStart {
+  kind: 'operator-start';
+  /** owner/name */
+  repository: string;
+  issueNumber: number;
+  /** Given to the agent with the issue, in its first prompt. */
+  message?: string | undefined;
+  agent?: string | undefined;
+  profile?: string | undefined;
+}

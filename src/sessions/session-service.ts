@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../db/client.js';
 import {
+  type Job,
   jobs,
   type NewSession,
   type Session,
@@ -223,8 +224,8 @@ export function createSessionService({ queue }: { queue: JobQueue }) {
       tx: Executor,
       payload: Record<string, unknown>,
       runAt?: Date,
-    ): Promise<void> {
-      await queue.enqueue(tx, {
+    ): Promise<Job> {
+      return queue.enqueue(tx, {
         kind: JOB_KINDS.intent,
         payload,
         maxAttempts: 6,

@@ -1,8 +1,8 @@
 import { Webhooks } from '@octokit/webhooks';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs, type Session, sessionMessages, sessions } from '../../src/db/schema.js';
+import { deliveries, jobs, type Session, sessionMessages, sessions } from '../../src/db/schema.js';
 import { recordOnly } from '../../src/github/deliveries.js';
 import { createJobQueue } from '../../src/jobs/queue.js';
 import { createServerApp } from '../../src/server/app.js';
@@ -212,6 +212,172 @@ describe.each(ENGINES)('the JSON API on %s', (engine) => {
     expect((await call(`/api/sessions/${created[2]!.id}/stop`, { method: 'POST' })).status).toBe(
       409,
     );
+  });
+});
+
+describe.each(ENGINES)('starting a session through the JSON API on %s', (engine) => {
+  let t: TestDatabase;
+  let app: ReturnType<typeof createServerApp>;
+  let service: SessionService;
+  let live: Session;
+
+  const post = (body: unknown, query = '', token: string | null = TOKEN) =>
+    app.request(`/api/sessions${query}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const get = (path: string) =>
+    app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const startRecords = () =>
+    t.database.db.select().from(deliveries).where(eq(deliveries.event, 'api'));
+  /** The start's record once the route has written it (no worker runs here: the test decides). */
+  const recordFor = async (issue: number) => {
+    for (;;) {
+      const [job] = await t.database.db
+        .select()
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.kind, JOB_KINDS.intent),
+            sql`(${jobs.payload}->'intent'->>'issueNumber')::int = ${issue}`,
+          ),
+        );
+      if (job) return { id: String(job.payload.deliveryId), job };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  beforeAll(async () => {
+    t = await openTestDatabase(engine);
+    service = createSessionService({ queue: createJobQueue({ db: t.database.db }) });
+    app = createServerApp({
+      database: t.database,
+      verify: async () => false,
+      handler: recordOnly,
+      log: pino({ level: 'silent' }),
+      api: { sessionService: service, apiToken: TOKEN },
+    });
+    live = (await t.database.db.transaction((tx) =>
+      service.create(tx, {
+        repositoryId: 12,
+        repositoryFullName: 'octo/widgets',
+        cloneUrl: 'https://github.com/octo/widgets.git',
+        issueNumber: 1,
+        agent: 'claude-code',
+        triggeredBy: 'alice',
+      }),
+    ))!;
+  });
+  afterAll(() => t?.cleanup());
+
+  it('records the start and queues its intent in one go, and answers 202 pending to follow', async () => {
+    const res = await post(
+      { repository: 'octo/widgets', issue: 7, message: 'Be brief.' },
+      '?wait=0',
+    );
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { start: { id: string; state: string }; follow: string };
+    expect(body.start.state).toBe('pending');
+    expect(body.follow).toBe(`/api/starts/${body.start.id}`);
+    const [record] = await t.database.db
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.id, body.start.id));
+    expect(record).toMatchObject({
+      event: 'api',
+      action: 'start-session',
+      outcome: 'queued:operator-start',
+    });
+    const { job } = await recordFor(7);
+    expect(job.payload).toMatchObject({
+      deliveryId: body.start.id,
+      intent: {
+        kind: 'operator-start',
+        repository: 'octo/widgets',
+        issueNumber: 7,
+        message: 'Be brief.',
+      },
+    });
+    const followed = (await (await get(body.follow)).json()) as { start: { state: string } };
+    expect(followed.start.state).toBe('pending');
+  });
+
+  it('answers with the job’s decision when it comes while the request waits', async () => {
+    const refused = post({ repository: 'octo/widgets', issue: 8 }, '?wait=20');
+    const { id } = await recordFor(8);
+    await t.database.db
+      .update(deliveries)
+      .set({ outcome: 'no-such-issue' })
+      .where(eq(deliveries.id, id));
+    const answer = await refused;
+    expect(answer.status).toBe(404);
+    expect(await answer.json()).toEqual({ error: 'octo/widgets has no issue #8' });
+
+    const created = post({ repository: 'octo/widgets', issue: 9 }, '?wait=20');
+    const second = await recordFor(9);
+    await t.database.db
+      .update(deliveries)
+      .set({ outcome: 'session-created', sessionId: live.id })
+      .where(eq(deliveries.id, second.id));
+    const ok = await created;
+    expect(ok.status).toBe(202);
+    expect(await ok.json()).toMatchObject({
+      start: { id: second.id, state: 'created', sessionId: live.id },
+      session: { id: live.id },
+    });
+  });
+
+  it('says why a start failed once its job gave up', async () => {
+    const res = await post({ repository: 'octo/widgets', issue: 10 }, '?wait=0');
+    const { start } = (await res.json()) as { start: { id: string } };
+    const { job } = await recordFor(10);
+    await t.database.db
+      .update(jobs)
+      .set({ status: 'dead', lastError: 'HttpError: Bad credentials\n    at request (x.js:1:1)' })
+      .where(eq(jobs.id, job.id));
+    const followed = (await (await get(`/api/starts/${start.id}`)).json()) as {
+      start: { state: string; error: string };
+    };
+    expect(followed.start).toMatchObject({
+      state: 'failed',
+      error: 'the start failed: Bad credentials',
+    });
+  });
+
+  it('refuses an issue with a live session (409) and bad bodies (400), recording nothing', async () => {
+    const before = (await startRecords()).length;
+    const conflict = await post({ repository: 'octo/widgets', issue: 1 });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toEqual({
+      error: `octo/widgets#1 already has a live session: ${live.id} (queued)`,
+    });
+    for (const body of [
+      '{',
+      { issue: 3 },
+      { repository: 'octo/widgets' },
+      { repository: 'octo/widgets', issue: -1 },
+      { repository: 'octo/widgets', issue: 3, message: '   ' },
+      { repository: 'octo/widgets', issue: 3, agent: 'Bad Agent' },
+      { repository: 'octo/widgets', issue: 3, extra: true },
+    ])
+      expect((await post(body)).status, JSON.stringify(body)).toBe(400);
+    expect((await post({ repository: 'octo/widgets', issue: 3 }, '?wait=soon')).status).toBe(400);
+    expect(await startRecords()).toHaveLength(before);
+    expect((await post({ repository: 'octo/widgets', issue: 3 }, '', null)).status).toBe(401);
+    expect((await post({ repository: 'octo/widgets', issue: 3 }, '', 'wrong')).status).toBe(401);
+    expect(await startRecords()).toHaveLength(before);
+  });
+
+  it('gives the last n events of a session, oldest first', async () => {
+    for (const kind of ['one', 'two', 'three']) await service.event(t.database.db, live.id, kind);
+    const res = (await (await get(`/api/sessions/${live.id}/events?last=2`)).json()) as {
+      events: { kind: string }[];
+    };
+    expect(res.events.map((e) => e.kind)).toEqual(['two', 'three']);
   });
 });
 
