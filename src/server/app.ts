@@ -3,8 +3,11 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { DeliveryHandler } from '../github/deliveries.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { metricsRoute } from '../metrics/metrics-route.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { apiRoutes } from './api-routes.js';
+import { type DashboardOptions, dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { webhookRoute } from './webhook-route.js';
 
@@ -15,6 +18,10 @@ export interface ServerAppDeps {
   verify(body: string, signature: string): Promise<boolean>;
   handler: DeliveryHandler;
   log: Logger;
+  /** With it and `api`, the dashboard is served (see dashboard/dashboard-routes.tsx). */
+  dashboard?: DashboardOptions | undefined;
+  /** With it, deliveries are counted and GET /metrics serves Prometheus text. */
+  metrics?: Metrics | undefined;
 }
 
 /** The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere. */
@@ -22,7 +29,13 @@ export function createServerApp(deps: ServerAppDeps): Hono {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoute(deps));
+  if (deps.metrics) app.route('/', metricsRoute({ ...deps, metrics: deps.metrics }));
   if (deps.api) app.route('/', apiRoutes({ database: deps.database, ...deps.api }));
+  if (deps.api && deps.dashboard)
+    app.route(
+      '/',
+      dashboardRoutes({ database: deps.database, log: deps.log, ...deps.api, ...deps.dashboard }),
+    );
   app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) {

@@ -15,11 +15,13 @@ import type { Octokit } from '../github/octokit.js';
 import { createWebhookHandler } from '../github/webhook-handler.js';
 import { createJobQueue, type JobQueue } from '../jobs/queue.js';
 import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
+import { createMetrics } from '../metrics/metrics.js';
 import { loadOperatorConfig } from '../operator-config.js';
 import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../runner/runner-host.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
 import { createServerApp } from './app.js';
+import { createLiveFeed } from './dashboard/live-feed.js';
 import { createSetupHandler } from './setup-mode.js';
 
 export interface Orchestrator {
@@ -68,7 +70,9 @@ export async function startOrchestrator({
     await database.close().catch(() => {});
     throw error;
   }
-  const github = createGitHubApp(settings, log, { throttle: githubThrottle });
+  // This instance's own registry: several orchestrators in one process count apart.
+  const metrics = createMetrics();
+  const github = createGitHubApp(settings, log, { throttle: githubThrottle, metrics });
   const queue = createJobQueue({ db: database.db });
   const sessionService = createSessionService({ queue });
   // Without app credentials nothing can act on a delivery; it is still recorded.
@@ -77,12 +81,16 @@ export async function startOrchestrator({
   // In development without API_TOKEN, a token for this run; in production the API stays shut.
   const apiToken =
     settings.apiToken ?? (settings.production ? null : randomBytes(24).toString('hex'));
+  // One poller for every live dashboard page of this process; it runs only while one is open.
+  const liveFeed = createLiveFeed({ database, log });
   const app = createServerApp({
     database,
     verify: github.verify,
     handler: deliveryHandler,
     log,
+    metrics,
     api: { sessionService, apiToken },
+    dashboard: { liveFeed, githubUrl: githubWebUrl(settings) },
   });
 
   const setup = github.probot
@@ -150,6 +158,7 @@ export async function startOrchestrator({
       workspaceRoot: settings.workspaceRoot,
       maxSessions: settings.maxSessions,
       log,
+      metrics,
       ...runnerOptions,
     });
   }
@@ -160,8 +169,8 @@ export async function startOrchestrator({
   );
   if (apiToken && !settings.apiToken) {
     log.info(
-      { apiToken },
-      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"`,
+      { apiToken, loginUrl: `${url}/login?token=${apiToken}` },
+      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${url}/login?token=${apiToken}`,
     );
   }
   if (!github.probot) {
@@ -186,6 +195,7 @@ export async function startOrchestrator({
         // Keep-alive sockets go idle as their last response is sent; close each as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.closeIdleConnections();
+        liveFeed.close(); // ends the dashboard's event streams, which never go idle
         await stopped;
         clearInterval(sweep);
         await recovery?.stop();
@@ -197,4 +207,11 @@ export async function startOrchestrator({
       return closing;
     },
   };
+}
+
+/** GitHub's web address: github.com, or the Enterprise Server host. */
+function githubWebUrl(settings: Settings): string {
+  return settings.github.host
+    ? `${settings.github.protocol}://${settings.github.host}`
+    : 'https://github.com';
 }

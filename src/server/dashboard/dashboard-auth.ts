@@ -1,0 +1,99 @@
+import { createHmac } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { sameToken } from '../api-token.js';
+
+export const SESSION_COOKIE = 'ao_dashboard';
+const COOKIE_MAX_AGE = 7 * 24 * 3600;
+
+export interface DashboardAuth {
+  /** The API token, compared in constant time. */
+  isApiToken(given: string): boolean;
+  isLoggedIn(c: Context): boolean;
+  /** Sets the login cookie (HttpOnly, SameSite=Strict; Secure over https). */
+  logIn(c: Context): void;
+  logOut(c: Context): void;
+  /** The token every dashboard form carries, so another site cannot post them. */
+  readonly csrfToken: string;
+  isCsrfToken(given: unknown): boolean;
+}
+
+/**
+ * Logging in to the dashboard takes the API token. The cookie holds a value derived from it,
+ * not the token itself, so a cookie cannot be replayed as a bearer token on the API; a new
+ * API_TOKEN logs everyone out.
+ */
+export function createDashboardAuth(apiToken: string): DashboardAuth {
+  const derive = (purpose: string) =>
+    createHmac('sha256', apiToken).update(`agent-orchestrator dashboard ${purpose}`).digest('hex');
+  const cookieValue = derive('login');
+  const csrfToken = derive('form');
+  const secure = (c: Context) =>
+    new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+
+  return {
+    isApiToken: (given) => sameToken(given.trim(), apiToken),
+    isLoggedIn(c) {
+      const given = getCookie(c, SESSION_COOKIE);
+      return given !== undefined && sameToken(given, cookieValue);
+    },
+    logIn(c) {
+      setCookie(c, SESSION_COOKIE, cookieValue, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'Strict',
+        secure: secure(c),
+        maxAge: COOKIE_MAX_AGE,
+      });
+    },
+    logOut(c) {
+      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secure(c) });
+    },
+    csrfToken,
+    isCsrfToken: (given) => typeof given === 'string' && sameToken(given, csrfToken),
+  };
+}
+
+/** A path on this site to go back to after logging in; anything else goes home. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : '/';
+}
+
+/**
+ * Lets logged-in people through; sends the others to the login page (and back afterwards). An
+ * event stream gets a plain 401, which ends a browser's EventSource instead of retrying.
+ */
+export function requireLogin(auth: DashboardAuth): MiddlewareHandler {
+  return async (c, next) => {
+    if (auth.isLoggedIn(c)) return next();
+    if (c.req.header('accept')?.includes('text/event-stream')) return c.text('log in first', 401);
+    // A link from another site (the status comment on GitHub) comes without the SameSite=Strict
+    // cookie; the same address opened again from this site has it.
+    if (
+      c.req.method === 'GET' &&
+      c.req.header('sec-fetch-site') === 'cross-site' &&
+      c.req.header('sec-fetch-mode') === 'navigate'
+    ) {
+      return c.html(
+        '<!doctype html><meta http-equiv="refresh" content="0"><title>Agent Orchestrator</title><a href="">Continue</a>',
+      );
+    }
+    const url = new URL(c.req.url);
+    return c.redirect(`/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`, 303);
+  };
+}
+
+/** The posted form, once its token shows it came from one of the dashboard's pages. */
+export async function formFromDashboard(
+  auth: DashboardAuth,
+  c: Context,
+): Promise<Record<string, unknown>> {
+  const form = await c.req.parseBody();
+  if (!auth.isCsrfToken(form._csrf))
+    throw new HTTPException(403, {
+      message:
+        'This form is out of date or was sent from another site. Reload the page and try again.',
+    });
+  return form;
+}

@@ -1,0 +1,85 @@
+import { type Context, Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.js';
+import type { SessionService } from '../../sessions/session-service.js';
+import { createSessionActions } from '../session-actions.js';
+import { createDashboardAuth, requireLogin } from './dashboard-auth.js';
+import type { DashboardContext } from './dashboard-context.js';
+import type { LiveFeed } from './live-feed.js';
+import { loginRoutes } from './login-routes.js';
+import { sessionListRoutes } from './session-list-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { MessagePage } from './views/layout.js';
+
+/** What the dashboard needs beyond the API's dependencies. */
+export interface DashboardOptions {
+  /** The process's one poller for live updates. */
+  liveFeed: LiveFeed;
+  /** GitHub's web address, for links when a session has no issue address recorded. */
+  githubUrl: string;
+  now?: (() => Date) | undefined;
+}
+
+export interface DashboardDeps extends DashboardOptions {
+  database: Database;
+  sessionService: SessionService;
+  /** The API token, which also logs people in; null shuts the dashboard. */
+  apiToken: string | null;
+  log: Logger;
+}
+
+/**
+ * The dashboard: server-rendered pages that work without JavaScript, live through server-sent
+ * events when it runs, behind a login with the API token.
+ */
+export function dashboardRoutes(deps: DashboardDeps): Hono {
+  const { database, liveFeed, githubUrl, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      return c.html(
+        <MessagePage title={`Error ${error.status}`} message={error.message} />,
+        error.status,
+      );
+    }
+    log.error({ err: error, path: c.req.path }, 'dashboard request failed');
+    return c.html(
+      <MessagePage
+        title="Something went wrong"
+        message="The page could not be made; the error is logged."
+      />,
+      500,
+    );
+  });
+
+  if (!deps.apiToken) {
+    const off = (c: Context) =>
+      c.html(
+        <MessagePage
+          title="The dashboard is off"
+          message="No API_TOKEN is set, and in production the dashboard and the API stay shut without one. Set API_TOKEN (at least 16 characters, for example from `openssl rand -hex 32`), restart, and log in with it."
+        />,
+        503,
+      );
+    for (const path of ['/', '/login', '/logout', '/sessions', '/sessions/*']) app.all(path, off);
+    return app;
+  }
+
+  const auth = createDashboardAuth(deps.apiToken);
+  const context: DashboardContext = {
+    db: database.db,
+    auth,
+    actions: createSessionActions(deps),
+    githubUrl,
+    now,
+    streams: { database, liveFeed, githubUrl, log, now },
+  };
+  app.route('/', loginRoutes(auth));
+  for (const path of ['/', '/sessions', '/sessions/*']) app.use(path, requireLogin(auth));
+  app.route('/', sessionListRoutes(context));
+  app.route('/', sessionRoutes(context));
+  return app;
+}
