@@ -1,13 +1,8 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { createDatabase } from './db/client.js';
-import { runMigrations } from './db/migrate.js';
-import { createLogger } from './logger.js';
-import { OperatorConfigError } from './operator-config.js';
-import { startStandaloneRunner } from './runner/standalone.js';
-import { startOrchestrator } from './server/start.js';
-import { loadSettings, SettingsError } from './settings.js';
+import { CliError, EXIT } from './cli/cli-error.js';
+import { type Io, processIo } from './cli/io.js';
+import { mainUsage, USAGE } from './cli/usage.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -15,97 +10,60 @@ const version = (
   }
 ).version;
 
-const usage = `agent-orchestrator ${version}
+// Loaded when used: the session commands start fast without the server's modules.
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  start: async (args, io) =>
+    (await import('./cli/serve-command.js')).serveCommand('start', args, io),
+  runner: async (args, io) =>
+    (await import('./cli/serve-command.js')).serveCommand('runner', args, io),
+  migrate: async (args, io) =>
+    (await import('./cli/serve-command.js')).serveCommand('migrate', args, io),
+  sessions: async (args, io) =>
+    (await import('./cli/sessions-command.js')).sessionsCommand(args, io),
+  redeliver: async (args, io) =>
+    (await import('./cli/redeliver-command.js')).redeliverCommand(args, io),
+  mcp: async (args, io) => (await import('./cli/mcp-command.js')).mcpCommand(args, io, version),
+};
 
-Usage: agent-orchestrator <command>
-
-Commands:
-  start      serve webhooks, the API and health checks, and run agents here (default)
-  runner     run agents only, taking jobs from the shared Postgres at DATABASE_URL
-  migrate    apply database migrations, then exit
-  help       show this text
-
-Settings come from the environment and from .env in the working directory; see README.md.`;
-
-/** Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
-async function main(argv: string[]): Promise<number> {
+/** Dispatches to a command; exit codes are in cli/cli-error.ts (EXIT). */
+async function main(argv: string[], io: Io): Promise<number> {
   const [command = 'start', ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
-    console.log(usage);
-    return 0;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    io.out(
+      topic && Object.hasOwn(USAGE, topic)
+        ? USAGE[topic as keyof typeof USAGE]
+        : mainUsage(version),
+    );
+    return EXIT.ok;
   }
   if (command === '--version' || command === '-v') {
-    console.log(version);
-    return 0;
+    io.out(version);
+    return EXIT.ok;
   }
-  if (command !== 'start' && command !== 'migrate' && command !== 'runner') {
-    console.error(`Unknown command "${command}".\n\n${usage}`);
-    return 2;
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.err(`Unknown command "${command}".\n\n${mainUsage(version)}`);
+    return EXIT.usage;
   }
-
+  // Settings may come from .env; a variable already in the environment wins.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let settings: ReturnType<typeof loadSettings>;
   try {
-    settings = loadSettings(process.env);
+    return await run(rest, io);
   } catch (error) {
-    if (error instanceof SettingsError) {
-      console.error(`Configuration error: ${error.message}`);
-      return 78;
-    }
-    throw error;
+    if (!(error instanceof CliError)) throw error;
+    io.err(error.usage ? `${error.message}\n\n${error.usage}` : error.message);
+    return error.exitCode;
   }
-  const log = createLogger(settings);
-
-  if (command === 'migrate') {
-    const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
-    try {
-      await runMigrations(database);
-      log.info({ database: database.kind }, 'migrations applied');
-    } finally {
-      await database.close();
-    }
-    return 0;
-  }
-
-  let orchestrator: { close(): Promise<void> };
-  try {
-    orchestrator =
-      command === 'runner'
-        ? await startStandaloneRunner(settings, log)
-        : await startOrchestrator({ settings, log });
-  } catch (error) {
-    if (error instanceof SettingsError || error instanceof OperatorConfigError) {
-      console.error(`Configuration error: ${error.message}`);
-      return 78;
-    }
-    throw error;
-  }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down: finishing in-flight requests');
-      const force = setTimeout(() => {
-        log.error('shutdown took longer than 30 s; exiting');
-        process.exit(1);
-      }, 30_000);
-      force.unref();
-      orchestrator.close().then(resolve, (error) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
-  return 0;
 }
 
-main(process.argv.slice(2)).then(
+main(process.argv.slice(2), processIo).then(
   (code) => {
     process.exitCode ??= code;
   },
   (error: unknown) => {
-    pino().fatal({ err: error }, 'agent-orchestrator failed');
-    process.exitCode = 1;
+    // Never on stdout: it may be an MCP client's JSON-RPC stream.
+    process.stderr.write(`agent-orchestrator failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.failure;
   },
 );

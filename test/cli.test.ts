@@ -1,16 +1,24 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/client.js';
 import { deliveries } from '../src/db/schema.js';
 import { openTestDatabase } from './helpers/databases.js';
 import { generatePrivateKey, runCli } from './helpers/processes.js';
 import { deliveryHeaders, examplePayload } from './helpers/webhooks.js';
 
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'ao-cli-'));
+const made: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ao-cli-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('agent-orchestrator CLI', () => {
   it('refuses to start in production without a webhook secret, naming the variable', async () => {
