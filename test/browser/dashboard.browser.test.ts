@@ -1,0 +1,160 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LifecycleHarness, startLifecycle } from '../github/lifecycle-harness.js';
+
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against the
+ * whole app in-process: webhooks from a local GitHub, the embedded runner, a fake agent.
+ * UPDATE_SCREENSHOT=1 writes the screenshot to docs/dashboard.png; otherwise to a temp dir.
+ */
+describe('the dashboard in a browser', () => {
+  let h: LifecycleHarness;
+  let context: BrowserContext;
+  let page: Page;
+  let dir: string;
+  let gate: string;
+
+  beforeAll(async () => {
+    h = await startLifecycle();
+    dir = mkdtempSync(path.join(tmpdir(), 'ao-browser-'));
+    gate = path.join(dir, 'let-the-agent-finish');
+    context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking'],
+      viewport: { width: 1440, height: 760 },
+      deviceScaleFactor: 1,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+  afterAll(async () => {
+    if (gate) {
+      // The held agent is a process of its own: let it end before its folder goes.
+      writeFileSync(gate, '');
+      if (await h?.sessionFor(105)) await h.waitForSession(105, ['waiting', 'needs_human']);
+    }
+    // The app first, while the page still follows its stream: open streams must not hold it up.
+    await h?.cleanup();
+    await context?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const label = (number: number, title: string, body = 'Please fix it.') =>
+    h.deliver(
+      'issues',
+      h.payload('issues', 'labeled', 'alice', (p) => {
+        p.issue = h.issue(number, title, body);
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+  const row = (text: string) => page.locator('#sessions-body tr', { hasText: text });
+
+  it('logs in with the token, shows a new session live, and delivers a message to the agent', async () => {
+    const { url, apiToken } = h.orchestrator;
+    // The login link printed at startup; the token does not stay in the address bar.
+    await page.goto(`${url}/login?token=${apiToken}`);
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(page.url()).not.toContain(apiToken!);
+    await page.locator('#no-sessions').waitFor();
+    await page.locator('#live[data-state="on"]').waitFor();
+    // A mark on this page's window: still there later means the page was never reloaded.
+    await page.evaluate(() => {
+      (globalThis as { notReloaded?: boolean }).notReloaded = true;
+    });
+
+    // A maintainer labels an issue: the row appears without a reload.
+    await label(101, 'Crash when saving an empty widget');
+    await row('Crash when saving an empty widget').waitFor();
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+    // ...and follows the session to waiting, with its pull request, still without a reload.
+    await row('Crash when saving an empty widget').locator('.s-waiting').waitFor();
+    await row('Crash when saving an empty widget').locator('a[href*="/pull/"]').waitFor();
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+
+    // Open it: the timeline and the agent's output are there.
+    await row('Crash when saving an empty widget').locator('a[href^="/sessions/"]').click();
+    await page.locator('#summary h1', { hasText: 'Crash when saving an empty widget' }).waitFor();
+    await page.locator('#timeline li', { hasText: 'pr-opened' }).waitFor();
+    await page.locator('#output', { hasText: 'Working (first) on:' }).waitFor();
+    await page.locator('#live[data-state="on"]').waitFor();
+
+    // Send a message: it is queued, then delivered as turn 2, and the agent works on it.
+    await page.locator('textarea[name="body"]').fill('Please also cover empty files with a test.');
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await page.locator('.flash.ok', { hasText: 'Message queued' }).waitFor();
+    const message = page.locator('#messages li', {
+      hasText: 'Please also cover empty files with a test.',
+    });
+    await message.locator('text=delivered in turn 2').waitFor();
+    await page.locator('#timeline li', { hasText: 'messages-delivered' }).waitFor();
+    await page
+      .locator('#output', { hasText: 'Working (next) on: Please also cover empty files' })
+      .waitFor();
+    const session = await h.sessionFor(101);
+    const next = await h.until('the second turn to finish', async () =>
+      (await h.turnsDone(session!.id, 2)) ? h.turnsOf(session!.id) : undefined,
+    );
+    expect(next.map((t) => t.number)).toEqual([1, 2]);
+  }, 120_000);
+
+  it('shows sessions in every state; the screenshot of the table', async () => {
+    // Merged: label, pull request, merge.
+    await label(102, 'Add a CHANGELOG for the 2.0 release');
+    const merged = await h.waitForSession(102, ['waiting'], (s) => Boolean(s.prNumber));
+    await h.deliver(
+      'pull_request',
+      h.payload('pull_request', 'closed', 'alice', (p) => {
+        p.pull_request = {
+          ...p.pull_request,
+          number: merged.prNumber,
+          merged: true,
+          head: { ...p.pull_request.head, ref: merged.branch, sha: merged.headSha },
+        };
+      }),
+    );
+    // Stopped by a maintainer's command.
+    await label(103, 'Typo in the install section of the README');
+    await h.waitForSession(103, ['waiting']);
+    await h.deliver(
+      'issue_comment',
+      h.payload('issue_comment', 'created', 'wes', (p) => {
+        p.issue = h.issue(103, 'Typo in the install section of the README');
+        p.comment = { ...p.comment, id: 9103, body: '/agent stop', user: { login: 'wes' } };
+      }),
+    );
+    // Needs a human: the agent's turn fails.
+    await label(104, 'Export widgets as CSV', 'FAKE: fail');
+    // Working: the agent is held until the test ends.
+    mkdirSync(path.dirname(gate), { recursive: true });
+    await label(105, 'Dark mode for the settings page', `FAKE: until-file ${gate}`);
+    await h.waitForSession(102, ['merged']);
+    await h.waitForSession(103, ['stopped']);
+    await h.waitForSession(104, ['needs_human']);
+    await h.waitForSession(105, ['working']);
+
+    await page.goto(`${h.orchestrator.url}/`);
+    for (const status of ['working', 'needs_human', 'stopped', 'merged', 'waiting']) {
+      await page.locator(`#sessions-body .s-${status}`).first().waitFor();
+    }
+    expect(await page.locator('#sessions-body tr').count()).toBe(5);
+    // The held agent has said what it works on: its row shows that as the last event.
+    await row('Dark mode').locator('td.last', { hasText: 'agent.text' }).waitFor();
+    await page.locator('#live[data-state="on"]').waitFor();
+    const file =
+      process.env.UPDATE_SCREENSHOT === '1' ? DOCS_SCREENSHOT : path.join(dir, 'dashboard.png');
+    // Just the content: the window shrunk to the table's height.
+    const main = await page.locator('main').boundingBox();
+    const height = Math.ceil(main!.y + main!.height - 16);
+    await page.setViewportSize({ width: 1440, height });
+    await page.screenshot({ path: file });
+  }, 120_000);
+});
