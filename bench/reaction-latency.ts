@@ -16,13 +16,9 @@ import { median, ms, percentile, times } from './support/stats.js';
 const TARGET_P50_MS = 250;
 /** The polling design: a 30 s interval finds a change after 15 s on average, 30 s at worst. */
 const POLL_INTERVAL_MS = 30_000;
-/** The jobs the app's lifecycle worker (4 slots) runs; agent turns run on the runner's own. */
-const LIFECYCLE_KINDS = [
-  JOB_KINDS.intent,
-  JOB_KINDS.reaction,
-  JOB_KINDS.statusComment,
-  JOB_KINDS.notify,
-];
+/** The app's two lifecycle lanes (4 slots each); agent turns run on the runner's own worker. */
+const DECIDING_KINDS = [JOB_KINDS.intent, JOB_KINDS.reaction];
+const REPORTING_KINDS = [JOB_KINDS.statusComment, JOB_KINDS.notify];
 
 interface Sample {
   ack: number;
@@ -31,8 +27,10 @@ interface Sample {
   turnRow: number;
   spawned: number;
   agent: number;
-  /** Lifecycle jobs running when the webhook was answered. */
-  lifecycleBusy: number;
+  /** Intent and reaction jobs running when the webhook was answered. */
+  decidingBusy: number;
+  /** Status comment and notification jobs running then (they wait on GitHub's write spacing). */
+  reportingBusy: number;
 }
 
 /** Sends one CI failure on the session's head and measures it once the turn it causes is over. */
@@ -67,10 +65,16 @@ async function oneEvent(app: AppScenario, session: Session, n: number) {
     deliveryId,
   );
   if (answer.status !== 200) throw new Error(`the CI delivery answered ${answer.status}`);
-  const [busy] = await app.db
-    .select({ n: count() })
-    .from(jobs)
-    .where(and(eq(jobs.status, 'running'), inArray(jobs.kind, LIFECYCLE_KINDS)));
+  const running = (kinds: string[]) =>
+    app.db
+      .select({ n: count() })
+      .from(jobs)
+      .where(and(eq(jobs.status, 'running'), inArray(jobs.kind, kinds)))
+      .then(([row]) => row?.n ?? 0);
+  const [decidingBusy, reportingBusy] = await Promise.all([
+    running(DECIDING_KINDS),
+    running(REPORTING_KINDS),
+  ]);
   const after = await app.turnsFinished(session.id, turnsBefore + 1);
   const turn = (await app.turnsOf(session.id))[turnsBefore]!;
   const marker = app
@@ -97,7 +101,8 @@ async function oneEvent(app: AppScenario, session: Session, n: number) {
     turnRow: turn.startedAt.getTime() - sent,
     spawned: Number((turn.handle as { startedAt?: number } | null)?.startedAt) - sent,
     agent: marker.at - sent,
-    lifecycleBusy: busy?.n ?? 0,
+    decidingBusy,
+    reportingBusy,
   };
   return { session: after, sample };
 }
@@ -120,9 +125,14 @@ function stages(title: string, samples: Sample[]): Table {
       stage('agent process spawned', 'spawned'),
       stage("agent's code running (the headline figure)", 'agent'),
       [
-        'lifecycle jobs running as the webhook was answered (of 4 slots)',
-        String(median(of('lifecycleBusy'))),
-        String(percentile(of('lifecycleBusy'), 99)),
+        'intent and reaction jobs running as the webhook was answered (of 4 slots)',
+        String(median(of('decidingBusy'))),
+        String(percentile(of('decidingBusy'), 99)),
+      ],
+      [
+        'status comment and notification jobs running then (their own 4 slots)',
+        String(median(of('reportingBusy'))),
+        String(percentile(of('reportingBusy'), 99)),
       ],
     ],
   };
@@ -208,7 +218,7 @@ export const reactionLatency: Benchmark = {
           `One session with an open pull request, made by the real flow (label webhook, first turn, push, pull request), then ${backToBack} CI failures in a row: each a new check_suite.completed (conclusion failure) on the session's current head, sent as soon as the turn the previous one caused had finished (the fake agent commits in every turn, so each event is about a new head). Then ${afterIdle} more, each sent once every job had finished, as a CI failure usually finds the app (real turns take minutes, not a second).`,
           "The end point is the honest, observable one: the time the agent's own code began to run, written by the agent itself (bench/fixtures/timed-agent.mjs wraps test/fixtures/fake-agent.mjs). It includes the agent process's start-up (Node, some tens of ms); the tables show the earlier points too (the turn row's started_at, the runner's spawn time from the turn handle).",
           "Between events the benchmark resets the session's reaction attempt count, as a human's `/agent` command would; otherwise the rules hand the session to a human after the configured retries (at most 50).",
-          'The app runs as in production: `node dist/cli.js start`, Probot throttling on. That throttling spaces GitHub writes one second apart, and every session transition queues a status comment edit (about three per reaction, see benchmark 4). When events come faster than that, status-comment jobs wait on the throttle while holding the lifecycle worker\'s slots (4), and the next CI failure\'s intent job waits for a slot: compare "intent job began" and the lifecycle jobs running in the two tables.',
+          'The app runs as in production: `node dist/cli.js start`, Probot throttling on. That throttling spaces GitHub writes one second apart, and every session transition queues a status comment edit (about three per reaction, see benchmark 4). Those edits run in a lane of their own, one at a time per session, so the next CI failure\'s intent job never waits behind them: compare "intent job began" and the jobs running in the two tables.',
         ],
       };
     } finally {

@@ -1073,9 +1073,16 @@ export function createLifecycle(deps: LifecycleDeps) {
   };
 
   return {
+    /** The jobs that decide what happens next: a webhook's intent, a runner's report. */
     handlers: {
       [JOB_KINDS.intent]: intentJob,
       [JOB_KINDS.reaction]: reactionJob,
+    } as Record<string, JobHandler>,
+    /**
+     * The jobs that tell people: status comment edits and notifications. They mostly wait on
+     * GitHub's spacing of writes, so they get a worker of their own and never hold up the above.
+     */
+    reportHandlers: {
       [JOB_KINDS.statusComment]: statusCommentJob,
       [JOB_KINDS.notify]: notifyJob,
     } as Record<string, JobHandler>,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
 import { type Job, jobs } from '../db/schema.js';
 
@@ -23,7 +23,22 @@ export interface ClaimOptions {
   runnerId?: string | null;
   /** Only these kinds (the ones the worker can run). */
   kinds: readonly string[];
+  /**
+   * Kinds that run one at a time per session: a pending job of one of these kinds waits while
+   * another of the same kind and session is running (status comment edits, so an older body
+   * never lands after a newer one and a burst of edits holds one slot, not all of them).
+   */
+  onePerSession?: readonly string[];
   limit: number;
+}
+
+/** True unless the job is of one of `kinds` and another of its kind and session holds a lease. */
+function notBehindSameSession(kinds: readonly string[]) {
+  return or(
+    isNull(jobs.sessionId),
+    notInArray(jobs.kind, [...kinds]),
+    sql`not exists (select 1 from ${jobs} as other where other.kind = ${jobs.kind} and other.session_id = ${jobs.sessionId} and other.status = 'running' and other.lease_expires_at > now() and other.id <> ${jobs.id})`,
+  );
 }
 
 export type FailOutcome = 'retry' | 'dead' | 'lost';
@@ -81,7 +96,13 @@ export function createJobQueue({
      * Takes up to `limit` due jobs, including ones whose lease expired, without blocking on rows
      * other workers are taking. Jobs that exhausted their attempts while leased become `dead`.
      */
-    async claim({ workerId, runnerId = null, kinds, limit }: ClaimOptions): Promise<Job[]> {
+    async claim({
+      workerId,
+      runnerId = null,
+      kinds,
+      onePerSession = [],
+      limit,
+    }: ClaimOptions): Promise<Job[]> {
       if (limit <= 0 || kinds.length === 0) return [];
       const expired = and(eq(jobs.status, 'running'), lt(jobs.leaseExpiresAt, sql`now()`));
       await db
@@ -112,6 +133,7 @@ export function createJobQueue({
               ),
               addressed,
               inArray(jobs.kind, [...kinds]),
+              onePerSession.length > 0 ? notBehindSameSession(onePerSession) : undefined,
             ),
           )
           .orderBy(asc(jobs.runAt), asc(jobs.id))
@@ -219,7 +241,11 @@ export function createJobQueue({
      * When the earliest job this worker could take becomes claimable, if any: a pending job's
      * run_at, or a running job's lease expiry (its holder may have died).
      */
-    async nextRunAt(runnerId: string | null, kinds: readonly string[]): Promise<Date | null> {
+    async nextRunAt(
+      runnerId: string | null,
+      kinds: readonly string[],
+      onePerSession: readonly string[] = [],
+    ): Promise<Date | null> {
       const addressed = runnerId
         ? or(isNull(jobs.runnerId), eq(jobs.runnerId, runnerId))
         : isNull(jobs.runnerId);
@@ -235,6 +261,9 @@ export function createJobQueue({
             inArray(jobs.status, ['pending', 'running']),
             addressed,
             inArray(jobs.kind, [...kinds]),
+            // A job waiting behind its session's running one is due when that one ends (the
+            // worker looks again then) or its lease expires (counted here by the running row).
+            onePerSession.length > 0 ? notBehindSameSession(onePerSession) : undefined,
           ),
         );
       return row?.at ?? null;

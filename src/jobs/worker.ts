@@ -26,6 +26,8 @@ export interface WorkerOptions {
   database: Database;
   queue: JobQueue;
   handlers: Record<string, JobHandler>;
+  /** Kinds of which this worker runs one at a time per session (see ClaimOptions). */
+  onePerSession?: readonly string[];
   log: Logger;
   /** The runner this worker serves; it also takes jobs addressed to nobody. */
   runnerId?: string | null;
@@ -46,6 +48,7 @@ export function createWorker({
   database,
   queue,
   handlers,
+  onePerSession = [],
   log,
   runnerId = null,
   workerId = `${runnerId ?? 'worker'}:${randomUUID().slice(0, 8)}`,
@@ -94,13 +97,15 @@ export function createWorker({
             workerId,
             runnerId,
             kinds,
+            onePerSession,
             limit: concurrency - running.size,
           });
           for (const job of claimed) start(job);
           if (claimed.length === 0) break;
         }
         if (state !== 'running') return;
-        const next = running.size < concurrency ? await queue.nextRunAt(runnerId, kinds) : null;
+        const next =
+          running.size < concurrency ? await queue.nextRunAt(runnerId, kinds, onePerSession) : null;
         schedule(next ? Math.min(pollMs, next.getTime() - Date.now()) : pollMs);
       } while (pumpAgain && state === 'running');
     } catch (error) {

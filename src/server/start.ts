@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -18,7 +18,11 @@ import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { loadOperatorConfig } from '../operator-config.js';
 import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../runner/runner-host.js';
-import { createSessionService, type SessionService } from '../sessions/session-service.js';
+import {
+  createSessionService,
+  JOB_KINDS,
+  type SessionService,
+} from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
 import { createServerApp } from './app.js';
 import { createLiveFeed } from './dashboard/live-feed.js';
@@ -125,7 +129,7 @@ export async function startOrchestrator({
   // Lifecycle jobs (intents, reactions, status comments, notifications) run in every process
   // that has the app's credentials; agent turns only where RUNNER=embedded.
   const probot = github.probot;
-  const lifecycleHandlers = probot
+  const lifecycle = probot
     ? createLifecycle({
         database,
         sessionService,
@@ -133,19 +137,34 @@ export async function startOrchestrator({
         operatorConfig,
         log,
         publicUrl: settings.publicUrl,
-      }).handlers
-    : {};
+      })
+    : null;
   // Deliveries GitHub failed to hand over while this app was down: asked for again.
   const recovery = probot
     ? createDeliveryRecovery({ database, appOctokit: () => probot.auth() as Promise<Octokit>, log })
     : null;
   recovery?.start();
-  const handlers = { ...lifecycleHandlers, ...jobHandlers };
-  let worker: Worker | null = null;
+  // Two lanes: status comments and notifications wait on GitHub's one-write-a-second spacing,
+  // so they must not take the slots of the next webhook's intent.
+  const workers: Worker[] = [];
+  const handlers = { ...lifecycle?.handlers, ...jobHandlers };
   if (Object.keys(handlers).length > 0) {
-    worker = createWorker({ database, queue, handlers, log, concurrency: 4 });
-    await worker.start();
+    workers.push(createWorker({ database, queue, handlers, log, concurrency: 4 }));
   }
+  if (lifecycle) {
+    workers.push(
+      createWorker({
+        database,
+        queue,
+        handlers: lifecycle.reportHandlers,
+        onePerSession: [JOB_KINDS.statusComment],
+        log,
+        workerId: `reports:${randomUUID().slice(0, 8)}`,
+        concurrency: 4,
+      }),
+    );
+  }
+  for (const worker of workers) await worker.start();
 
   let runner: RunnerHost | null = null;
   if (settings.runner === 'embedded' && github.probot) {
@@ -199,7 +218,7 @@ export async function startOrchestrator({
         await stopped;
         clearInterval(sweep);
         await recovery?.stop();
-        await worker?.stop();
+        await Promise.all(workers.map((worker) => worker.stop()));
         await runner?.stop();
         await database.close();
         log.info('agent orchestrator stopped');

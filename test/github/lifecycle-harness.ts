@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import {
@@ -183,13 +183,16 @@ export async function startLifecycle(
       github.comments.filter((c) => c.issue === issueNumber && c.body.startsWith(STATUS_MARKER)),
     /** Waits until no job is pending or running (the app is idle). */
     async settled() {
-      await until('the app to be idle', async () => {
-        const [row] = await db
-          .select({ n: count() })
+      const unfinished = () =>
+        db
+          .select({ id: jobs.id, kind: jobs.kind, status: jobs.status, attempts: jobs.attempts })
           .from(jobs)
           .where(inArray(jobs.status, ['pending', 'running']));
-        return row?.n === 0;
-      });
+      await until('the app to be idle', async () => (await unfinished()).length === 0).catch(
+        async (error: Error) => {
+          throw new Error(`${error.message}; unfinished: ${JSON.stringify(await unfinished())}`);
+        },
+      );
     },
     async cleanup() {
       await orchestrator.close();

@@ -568,6 +568,64 @@ describe('reactions over time', () => {
   });
 });
 
+describe('status comment edits that GitHub is slow to answer', () => {
+  let h: LifecycleHarness;
+  beforeAll(async () => {
+    h = await startLifecycle({ repoConfig: { maxConcurrent: 10 } });
+  });
+  afterAll(() => h?.cleanup());
+
+  const label = (number: number) =>
+    h.deliver(
+      'issues',
+      h.payload('issues', 'labeled', 'alice', (p) => {
+        p.issue = h.issue(number);
+        p.label = { ...p.label, name: 'agent' };
+      }),
+    );
+
+  it('hold up neither the next webhook nor a second edit of the same comment', async () => {
+    const busy = [80, 81, 82, 83, 84];
+    for (const number of busy) await label(number);
+    const started = await Promise.all(busy.map((n) => h.waitForSession(n, ['waiting'])));
+    await h.settled();
+
+    // GitHub stops answering comment edits; every session changes twice.
+    const edits = h.github.hold(
+      (call) => call.method === 'PATCH' && call.path.includes('/issues/comments/'),
+    );
+    for (const [i, s] of started.entries()) {
+      for (const cost of [0.25, 0.5]) {
+        await h.db
+          .update(sessions)
+          .set({ costUsd: cost + i })
+          .where(eq(sessions.id, s.id));
+        await h.db.transaction((tx) => h.orchestrator.sessionService.touch(tx, s.id));
+      }
+    }
+    try {
+      await h.until('four edits stuck at GitHub', async () => edits.waiting.length >= 4);
+
+      // A new issue still gets its session and first turn while those edits hang.
+      await label(85);
+      const fresh = await h.waitForSession(85, ['waiting']);
+      expect(fresh.prNumber).toBeTruthy();
+      // One edit in flight per comment: the second change of a session waits for its first.
+      const edited = edits.waiting.map((call) => call.path);
+      expect(new Set(edited).size).toBe(edited.length);
+    } finally {
+      edits.release();
+    }
+    await h.settled();
+    for (const [i, n] of busy.entries()) {
+      const [comment] = h.statusComments(n);
+      expect(h.statusComments(n)).toHaveLength(1);
+      expect(comment!.body).toContain(`$${(0.5 + i).toFixed(2)}`);
+    }
+    expect(h.statusComments(85)).toHaveLength(1);
+  }, 90_000);
+});
+
 describe('an invalid .github/agent.yml', () => {
   let h: LifecycleHarness;
   beforeAll(async () => {

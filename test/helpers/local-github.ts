@@ -132,6 +132,12 @@ export async function startLocalGitHub() {
   const issues = new Map<string, Issue>();
   let nextNumber = 100;
   let nextId = 1000;
+  /** Requests held unanswered until the test releases them (a slow or stuck GitHub). */
+  const holds: {
+    matches: (call: RecordedCall) => boolean;
+    waiting: RecordedCall[];
+    released: Promise<void>;
+  }[] = [];
   /** GitHub's primary rate limit: each call spends one, reported in x-ratelimit-* headers. */
   const rateLimit = { limit: 5000, remaining: 5000 };
 
@@ -149,6 +155,11 @@ export async function startLocalGitHub() {
       authorization: req.headers.authorization ?? '',
     };
     calls.push(call);
+    const hold = holds.find((h) => h.matches(call));
+    if (hold) {
+      hold.waiting.push(call);
+      await hold.released;
+    }
     res.on('finish', () => {
       call.status = res.statusCode;
     });
@@ -396,6 +407,28 @@ export async function startLocalGitHub() {
     rateLimitRemaining: () => rateLimit.remaining,
     pullsOf,
     findPull,
+    /**
+     * Leaves the matching requests unanswered until `release()`: `waiting` lists those held so
+     * far (a request arriving after the release is answered at once).
+     */
+    hold(matches: (call: RecordedCall) => boolean) {
+      let release!: () => void;
+      const entry = {
+        matches,
+        waiting: [] as RecordedCall[],
+        released: new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      };
+      holds.push(entry);
+      return {
+        waiting: entry.waiting,
+        release() {
+          holds.splice(holds.indexOf(entry), 1);
+          release();
+        },
+      };
+    },
     /** Calls that created content (comments, pull requests) or edited comments. */
     writes: () => calls.filter((c) => c.method !== 'GET'),
     setFile: (repository: string, path: string, content: string) =>

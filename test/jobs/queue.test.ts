@@ -126,6 +126,28 @@ describe.each(ENGINES)('job queue on %s', (engine) => {
       expect(claimed.map((j) => j.id)).toEqual([beta.id]);
     });
 
+    it('runs a onePerSession kind one at a time per session, other sessions and kinds meanwhile', async () => {
+      const one = { kinds: ['edit', 'work'], onePerSession: ['edit'], limit: 10 };
+      const first = await enqueue(database, queue, { kind: 'edit', sessionId: 's1' });
+      expect((await queue.claim({ workerId: 'w', ...one })).map((j) => j.id)).toEqual([first.id]);
+
+      const second = await enqueue(database, queue, { kind: 'edit', sessionId: 's1' });
+      const elsewhere = await enqueue(database, queue, { kind: 'edit', sessionId: 's2' });
+      const work = await enqueue(database, queue, { kind: 'work', sessionId: 's1' });
+      const claimed = await queue.claim({ workerId: 'w', ...one });
+      expect(claimed.map((j) => j.id)).toEqual([elsewhere.id, work.id]);
+      // Waiting behind the running one is not "due": the worker would spin on it otherwise.
+      expect(await queue.nextRunAt(null, one.kinds, one.onePerSession)).toEqual(
+        (await jobRow(database, first.id)).leaseExpiresAt,
+      );
+      // Without the option the same job is taken at once.
+      expect(await queue.nextRunAt(null, one.kinds)).toEqual(second.runAt);
+
+      expect(await queue.complete(first, 'w')).toBe(true);
+      const next = await queue.claim({ workerId: 'w', ...one });
+      expect(next.map((j) => j.id)).toEqual([second.id]);
+    });
+
     it('takes at most limit jobs', async () => {
       for (let i = 0; i < 5; i++) await enqueue(database, queue, { kind: 'work' });
       expect(await queue.claim({ workerId: 'w', kinds: ['work'], limit: 0 })).toEqual([]);
