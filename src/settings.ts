@@ -54,6 +54,10 @@ const schema = z.object({
   ),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data')),
   WORKSPACE_ROOT: optionalText,
+  WORKSPACE_CHECKOUT: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['worktree', 'overlay']).default('worktree'),
+  ),
   API_TOKEN: z.preprocess(
     emptyAsUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
@@ -76,6 +80,8 @@ const fixes: Record<string, string> = {
   API_TOKEN: 'generate one with `openssl rand -hex 32`',
   RUNNER: 'use embedded (run agents in this process) or off (webhooks and API only)',
   MAX_SESSIONS: 'use a whole number of at least 1',
+  WORKSPACE_CHECKOUT:
+    'use worktree (every file checked out per session) or overlay (one shared checkout per commit; Linux, root or CAP_SYS_ADMIN)',
   PUBLIC_URL: 'use the URL people open the dashboard at, e.g. https://agents.example.com',
 };
 
@@ -92,6 +98,8 @@ export interface Settings {
   databaseUrl: string | undefined;
   dataDir: string;
   workspaceRoot: string;
+  /** How sessions' files are laid out: a full worktree each, or overlays on a shared checkout. */
+  workspaceCheckout: 'worktree' | 'overlay';
   apiToken: string | undefined;
   runner: 'embedded' | 'off';
   maxSessions: number;
@@ -146,6 +154,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     databaseUrl: e.DATABASE_URL,
     dataDir,
     workspaceRoot: path.resolve(e.WORKSPACE_ROOT ?? path.join(dataDir, 'workspaces')),
+    workspaceCheckout: e.WORKSPACE_CHECKOUT,
     apiToken: e.API_TOKEN,
     runner: e.RUNNER,
     maxSessions: e.MAX_SESSIONS,

@@ -32,6 +32,26 @@ describe('agent-orchestrator CLI', () => {
     expect(cli.output()).toContain('Configuration error: WEBHOOK_SECRET: missing in production');
   });
 
+  it('refuses to start with WORKSPACE_CHECKOUT=overlay where it cannot mount, saying why', async () => {
+    const dir = tempDir();
+    const cli = runCli(
+      ['start'],
+      {
+        APP_ID: '1',
+        PRIVATE_KEY: generatePrivateKey(),
+        PORT: '0',
+        WORKSPACE_CHECKOUT: 'overlay',
+        WORKSPACE_ROOT: path.join(dir, 'odd:root'),
+      },
+      dir,
+    );
+    const { code } = await cli.exited;
+    expect(code).toBe(78);
+    expect(cli.output()).toContain(
+      "Configuration error: WORKSPACE_CHECKOUT: overlay cannot use a WORKSPACE_ROOT with ',' or ':'",
+    );
+  });
+
   it('answers an unknown command with usage and exit code 2', async () => {
     const cli = runCli(['launch'], {}, tempDir());
     expect((await cli.exited).code).toBe(2);

@@ -46,6 +46,7 @@ describe('loadSettings', () => {
       API_TOKEN: 'a'.repeat(32),
       RUNNER: 'off',
       MAX_SESSIONS: '8',
+      WORKSPACE_CHECKOUT: 'overlay',
       ORCHESTRATOR_CONFIG: '/etc/ao.yml',
     });
     expect(settings.app).toEqual({ id: 123, privateKey: pem });
@@ -59,6 +60,7 @@ describe('loadSettings', () => {
       workspaceRoot: '/srv/work',
       runner: 'off',
       maxSessions: 8,
+      workspaceCheckout: 'overlay',
       orchestratorConfig: '/etc/ao.yml',
     });
   });
@@ -85,6 +87,7 @@ describe('loadSettings', () => {
     [{ PORT: 'eighty' }, 'PORT', 'port number'],
     [{ MAX_SESSIONS: '0' }, 'MAX_SESSIONS', 'at least 1'],
     [{ RUNNER: 'remote' }, 'RUNNER', 'embedded'],
+    [{ WORKSPACE_CHECKOUT: 'copy' }, 'WORKSPACE_CHECKOUT', 'CAP_SYS_ADMIN'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', 'postgres://'],
     [{ API_TOKEN: 'short' }, 'API_TOKEN', 'openssl rand'],
     [{ APP_ID: 'abc' }, 'APP_ID', 'number'],

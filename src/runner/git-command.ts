@@ -21,6 +21,8 @@ export interface GitOptions {
   secrets?: readonly string[];
   /** Exit codes that are answers rather than failures (1 for `diff --quiet`, `rev-parse --verify`). */
   okExitCodes?: readonly number[];
+  /** Variables set for this command only, after the inherited ones are cleaned (GIT_INDEX_FILE). */
+  env?: Record<string, string>;
   /** git, looking for the repository upwards from cwd, stops before these folders. */
   ceilings?: readonly string[];
   timeoutMs?: number;
@@ -73,6 +75,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
   env.GIT_TERMINAL_PROMPT = '0';
   env.LC_ALL = 'C';
   if (options.ceilings) env.GIT_CEILING_DIRECTORIES = options.ceilings.join(':');
+  Object.assign(env, options.env);
   const secrets = options.secrets ?? [];
   return new Promise((resolve, reject) => {
     execFile(

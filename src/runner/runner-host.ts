@@ -11,6 +11,7 @@ import { createWorker, type Worker } from '../jobs/worker.js';
 import type { TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import { createSessionService } from '../sessions/session-service.js';
+import { SettingsError } from '../settings.js';
 import type { AgentAdapter } from './adapters/adapter.js';
 import { type AdapterRegistryConfig, createAdapterRegistry } from './adapters/index.js';
 import type { RunnerGitHub } from './runner-github.js';
@@ -18,7 +19,7 @@ import { createProcessRuntime } from './runtimes/process-runtime.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { createTmuxRuntime } from './runtimes/tmux-runtime.js';
 import { createSessionJobs } from './session-jobs.js';
-import { createWorkspaces } from './workspaces.js';
+import { createWorkspaces, type WorkspaceCheckout } from './workspaces.js';
 
 const HEARTBEAT_MS = 10_000;
 const VERSION = '0.1.0';
@@ -30,6 +31,8 @@ export interface RunnerHostOptions {
   operatorConfig: OperatorConfig;
   dataDir: string;
   workspaceRoot: string;
+  /** Full worktrees (default) or overlays on a shared checkout (WORKSPACE_CHECKOUT). */
+  workspaceCheckout?: WorkspaceCheckout;
   maxSessions: number;
   log: Logger;
   env?: Record<string, string | undefined>;
@@ -57,7 +60,14 @@ export async function startRunnerHost(options: RunnerHostOptions) {
   const stateRoot = path.join(options.workspaceRoot, 'state');
   mkdirSync(stateRoot, { recursive: true });
 
-  const workspaces = createWorkspaces({ root: options.workspaceRoot, log: runnerLog });
+  const workspaces = createWorkspaces({
+    root: options.workspaceRoot,
+    log: runnerLog,
+    checkout: options.workspaceCheckout ?? 'worktree',
+  });
+  await workspaces.check().catch((error: Error) => {
+    throw new SettingsError('WORKSPACE_CHECKOUT', error.message, { cause: error });
+  });
   const runtime =
     options.runtime ??
     (options.operatorConfig.runtime === 'tmux'

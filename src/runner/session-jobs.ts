@@ -187,6 +187,7 @@ export function createSessionJobs(deps: SessionJobsDeps) {
       });
     }
     if (!running && !finishedEarlier) {
+      await workspaces.ready(session.id); // an overlay unmounted by a reboot is mounted again
       running = await runtime.start(spec);
       await db
         .update(turns)

@@ -33,6 +33,7 @@ export async function startStandaloneRunner(settings: Settings, log: Logger) {
     operatorConfig,
     dataDir: settings.dataDir,
     workspaceRoot: settings.workspaceRoot,
+    workspaceCheckout: settings.workspaceCheckout,
     maxSessions: settings.maxSessions,
     log,
   });

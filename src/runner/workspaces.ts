@@ -6,13 +6,14 @@
  * talk to the remote.
  */
 
-import { mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { GitCommandError, type GitOptions, runGit } from './git-command.js';
 import { createKeyedMutex } from './keyed-mutex.js';
 import { createMirrors, repoLabel } from './mirrors.js';
 import { assertBranchName, assertSessionId } from './names.js';
+import { createOverlays } from './overlays.js';
 import {
   PushRejectedError,
   WorkspaceError,
@@ -71,7 +72,15 @@ export interface WorkspacesOptions {
   identity?: GitIdentity;
   /** Any single git command is killed after this long (default 10 minutes). */
   timeoutMs?: number;
+  /**
+   * How a session's files are laid out: `worktree` (default) checks every file out per session;
+   * `overlay` mounts one shared checkout per commit under the session's own changes (see
+   * overlays.ts; Linux, permission to mount).
+   */
+  checkout?: WorkspaceCheckout;
 }
+
+export type WorkspaceCheckout = 'worktree' | 'overlay';
 
 export interface CreateInput {
   /** Validated with assertSessionId; names the folder `sessions/<sessionId>`. */
@@ -110,6 +119,10 @@ export interface Workspaces {
   pathFor(sessionId: string): string;
   /** Session ids with a worktree folder, sorted (to find the folders of sessions that are gone). */
   listSessions(): Promise<string[]>;
+  /** The session's worktree, ready for an agent (an overlay unmounted by a reboot is mounted again). */
+  ready(sessionId: string): Promise<string>;
+  /** Proves at startup that the host can make this kind of workspace; throws what to fix. */
+  check(): Promise<void>;
 }
 
 // What the runner last pushed (or found pushed) per branch: the lease for the next push.
@@ -126,6 +139,7 @@ export function createWorkspaces({
   log,
   identity = DEFAULT_IDENTITY,
   timeoutMs = 600_000,
+  checkout = 'worktree',
 }: WorkspacesOptions): Workspaces {
   const mirrorsDir = path.resolve(root, 'mirrors');
   const sessions = path.resolve(root, 'sessions');
@@ -136,6 +150,10 @@ export function createWorkspaces({
   const git = (cwd: string, args: string[], options: Omit<GitOptions, 'cwd'> = {}) =>
     runGit(args, { cwd, ceilings: [mirrorsDir, sessions], timeoutMs, ...options });
   const mirrors = createMirrors({ dir: mirrorsDir, git, identity, log });
+  const overlays =
+    checkout === 'overlay' ? createOverlays({ root: path.resolve(root), git, log }) : null;
+  /** Written once an overlay worktree is complete; a spawn that finds none starts it over. */
+  const overlayDone = (sessionId: string) => path.join(overlays!.layersOf(sessionId), 'done');
 
   /** The sha a ref points to, or null when it does not exist. */
   async function resolve(cwd: string, ref: string): Promise<string | null> {
@@ -166,10 +184,15 @@ export function createWorkspaces({
           );
         }
         await mkdir(sessions, { recursive: true });
-        const present = await mirrors.worktrees(mirror);
+        let present = await mirrors.worktrees(mirror);
         const listed = await asListed(worktree);
         const mine = present.find((entry) => entry.path === listed);
-        if (mine) {
+        if (mine && overlays && !(await exists(overlayDone(sessionId)))) {
+          // A spawn that stopped half way through making the overlay: made again from the start.
+          scoped.warn({ path: worktree }, 'removing a half-made overlay worktree');
+          await dropWorktree(mirror, worktree, sessionId, repo.id);
+          present = await mirrors.worktrees(mirror);
+        } else if (mine) {
           // A retried spawn: the worktree is already there.
           if (mine.branch !== branch) {
             throw new WorkspaceError(
@@ -177,6 +200,7 @@ export function createWorkspaces({
               context,
             );
           }
+          await overlays?.mount(sessionId, worktree, repo.id);
           const headSha = await resolve(worktree, 'HEAD');
           return { path: worktree, baseSha, headSha: headSha ?? baseSha };
         }
@@ -189,6 +213,7 @@ export function createWorkspaces({
         }
         if (await exists(worktree)) {
           scoped.warn({ path: worktree }, 'removing a leftover folder that is not a worktree');
+          await overlays?.unmount(worktree);
           await rm(worktree, { recursive: true, force: true });
         }
         const leftover = await resolve(mirror, `refs/heads/${branch}`);
@@ -204,11 +229,18 @@ export function createWorkspaces({
           'add',
           '--quiet',
           '--no-track',
+          // An overlay worktree's .git lives in its upper layer, out of sight while unmounted:
+          // locked, so that `worktree prune` never takes it for gone.
+          ...(overlays ? ['--no-checkout', '--lock'] : []),
           '-b',
           branch,
           worktree,
           start,
         ]);
+        if (overlays) {
+          await overlays.add({ mirror, repoId: repo.id, sessionId, worktree, startSha: headSha });
+          await writeFile(overlayDone(sessionId), `${headSha}\n`);
+        }
         await setLease(mirror, branch, pushedSha);
         scoped.info(
           { path: worktree, baseSha, headSha, respawn: pushedSha !== null },
@@ -238,7 +270,9 @@ export function createWorkspaces({
     };
     const scoped = log.child(context);
     if (id === null) {
+      await overlays?.unmount(worktree);
       await rm(worktree, { recursive: true, force: true });
+      await overlays?.discard(sessionId, null);
       return;
     }
     const mirror = mirrors.pathOf(id);
@@ -249,12 +283,7 @@ export function createWorkspaces({
           const branch =
             input.branch ??
             (await mirrors.worktrees(mirror)).find((entry) => entry.path === listed)?.branch;
-          // Fails when it is already gone or holds submodules; the folder is removed below anyway.
-          await git(mirror, ['worktree', 'remove', '--force', '--force', worktree], {
-            okExitCodes: [128],
-          });
-          await rm(worktree, { recursive: true, force: true });
-          await git(mirror, ['worktree', 'prune']);
+          await dropWorktree(mirror, worktree, sessionId, id);
           if (branch && (await resolve(mirror, `refs/heads/${branch}`))) {
             const holder = (await mirrors.worktrees(mirror)).find(
               (entry) => entry.branch === branch,
@@ -265,15 +294,40 @@ export function createWorkspaces({
           }
           if (branch) await setLease(mirror, branch, null);
         }
+        await overlays?.unmount(worktree);
         await rm(worktree, { recursive: true, force: true });
+        await overlays?.discard(sessionId, id);
         scoped.info('removed the worktree');
       }),
     );
   }
 
+  /** Deletes a worktree's folder and git's record of it (the caller holds the repository lock). */
+  async function dropWorktree(mirror: string, worktree: string, sessionId: string, id: number) {
+    if (overlays) {
+      await overlays.unmount(worktree);
+      await git(mirror, ['worktree', 'unlock', worktree], { okExitCodes: [128] });
+    }
+    // Fails when it is already gone or holds submodules; the folder is removed below anyway.
+    await git(mirror, ['worktree', 'remove', '--force', '--force', worktree], {
+      okExitCodes: [128],
+    });
+    await rm(worktree, { recursive: true, force: true });
+    await git(mirror, ['worktree', 'prune']);
+    await overlays?.discard(sessionId, id);
+  }
+
   /** The repository id of the mirror a worktree folder belongs to, read from its `.git` file. */
   async function mirrorIdOf(worktree: string): Promise<number | null> {
-    const gitFile = await readFile(path.join(worktree, '.git'), 'utf8').catch(() => '');
+    const sessionId = path.basename(worktree);
+    const gitFile =
+      (await readFile(path.join(worktree, '.git'), 'utf8').catch(() => '')) ||
+      // An overlay worktree that is not mounted keeps its .git in its upper layer.
+      (overlays
+        ? await readFile(path.join(overlays.layersOf(sessionId), 'upper', '.git'), 'utf8').catch(
+            () => '',
+          )
+        : '');
     const gitDir = /^gitdir: (.+)$/m.exec(gitFile)?.[1];
     return gitDir ? mirrors.idOf(path.resolve(worktree, gitDir)) : null;
   }
@@ -284,11 +338,19 @@ export function createWorkspaces({
     return path.join(parent, path.basename(worktree));
   }
 
-  /** The session's worktree folder, or a WorkspaceError saying there is none. */
+  /** The session's worktree folder (an overlay mounted again if need be), or a WorkspaceError. */
   async function existingWorktree(sessionId: string): Promise<string> {
     const worktree = pathFor(sessionId);
     if (!(await exists(worktree))) {
       throw new WorkspaceError(`session ${sessionId} has no worktree`, { sessionId });
+    }
+    if (overlays && !(await overlays.isMounted(worktree))) {
+      const id = await mirrorIdOf(worktree);
+      if (id === null || !(await exists(overlayDone(sessionId)))) {
+        throw new WorkspaceError(`session ${sessionId} has no worktree`, { sessionId });
+      }
+      await mutex.run(id, () => overlays.mount(sessionId, worktree, id));
+      log.info({ sessionId }, 'mounted the overlay worktree again');
     }
     return worktree;
   }
@@ -389,6 +451,10 @@ export function createWorkspaces({
           await mirrors.update(repo, input.auth);
         }),
       );
+    },
+    ready: existingWorktree,
+    async check(): Promise<void> {
+      await overlays?.check();
     },
     async listSessions(): Promise<string[]> {
       const entries = await readdir(sessions, { withFileTypes: true }).catch((error: unknown) => {

@@ -168,18 +168,31 @@ export async function startOrchestrator({
 
   let runner: RunnerHost | null = null;
   if (settings.runner === 'embedded' && github.probot) {
-    runner = await startRunnerHost({
-      database,
-      queue,
-      github: createInstallationClient(github.probot),
-      operatorConfig,
-      dataDir: settings.dataDir,
-      workspaceRoot: settings.workspaceRoot,
-      maxSessions: settings.maxSessions,
-      log,
-      metrics,
-      ...runnerOptions,
-    });
+    try {
+      runner = await startRunnerHost({
+        database,
+        queue,
+        github: createInstallationClient(github.probot),
+        operatorConfig,
+        dataDir: settings.dataDir,
+        workspaceRoot: settings.workspaceRoot,
+        workspaceCheckout: settings.workspaceCheckout,
+        maxSessions: settings.maxSessions,
+        log,
+        metrics,
+        ...runnerOptions,
+      });
+    } catch (error) {
+      // A runner that cannot start (e.g. WORKSPACE_CHECKOUT=overlay where mounting is not
+      // allowed) leaves nothing running behind it, so the process exits with its message.
+      server.close();
+      server.closeAllConnections();
+      liveFeed.close();
+      await recovery?.stop();
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await database.close();
+      throw error;
+    }
   }
 
   log.info(

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +20,13 @@ import { createJobQueue } from '../../src/jobs/queue.js';
 import { type OperatorConfig, operatorConfigSchema } from '../../src/operator-config.js';
 import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.js';
 import type { Runtime } from '../../src/runner/runtimes/runtime.js';
+import type { WorkspaceCheckout } from '../../src/runner/workspaces.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
 import { loadSettings } from '../../src/settings.js';
 import { type Engine, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { createOrigin, type Origin } from '../helpers/git.js';
 import { startLocalGitHub } from '../helpers/local-github.js';
+import { unmountUnder } from '../helpers/mounts.js';
 import { generatePrivateKey } from '../helpers/processes.js';
 
 export const FAKE_AGENT = fileURLToPath(new URL('../fixtures/fake-agent.mjs', import.meta.url));
@@ -53,6 +56,7 @@ export interface HarnessOptions {
   runtime?: Runtime;
   /** Added to the environment the runner takes agents' variables from. */
   env?: Record<string, string>;
+  workspaceCheckout?: WorkspaceCheckout;
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -79,6 +83,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     operatorConfig,
     dataDir: root,
     workspaceRoot: path.join(root, 'workspaces'),
+    workspaceCheckout: options.workspaceCheckout ?? 'worktree',
     maxSessions: options.maxSessions ?? 4,
     log,
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS, ...options.env },
@@ -219,6 +224,8 @@ export async function startHarness(options: HarnessOptions = {}) {
       await github.close();
       await origin.cleanup();
       await t.cleanup();
+      await unmountUnder(root);
+      await rm(root, { recursive: true, force: true });
     },
   };
 }
