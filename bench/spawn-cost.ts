@@ -1,10 +1,11 @@
 /**
  * Benchmark 3: from a session's spawn to its first turn starting, on a generated repository of
- * 20,000 files and 2,000 commits: the runner's warm mirror plus a worktree per session against a
- * fresh `git clone` per session, both through the same runner code, with the disk each uses.
+ * 20,000 files and 2,000 commits: the runner's warm mirror plus a worktree per session, the same
+ * with an overlay on a shared checkout per session (WORKSPACE_CHECKOUT=overlay), and a fresh
+ * `git clone` per session, all through the same runner code, with the disk each uses.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,12 +38,31 @@ import { mb, median, ms, times } from './support/stats.js';
 
 const run = promisify(execFile);
 const TARGET = 10;
-type Mode = 'worktree' | 'clone';
+type Mode = 'worktree' | 'clone' | 'overlay';
 
 /** Disk used by the folders, in kilobytes (du -sk: blocks allocated, as the disk sees them). */
 async function du(...dirs: string[]): Promise<number> {
   const { stdout } = await run('du', ['-sk', '--total', ...dirs]);
   return Number(/^(\d+)\s+total$/m.exec(stdout)?.[1] ?? Number.NaN);
+}
+
+/** A mirror without its worktrees/ (the sessions' own git data, counted with each session). */
+async function duMirrors(dir: string): Promise<number> {
+  const { stdout } = await run('du', ['-sk', '--exclude=worktrees', dir]);
+  return Number(/^(\d+)\s/.exec(stdout)?.[1] ?? Number.NaN);
+}
+
+/** Mount points at or under dir, from this process's mount table (octal escapes undone). */
+function mountsUnder(dir: string): string[] {
+  const real = realpathSync(dir);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) =>
+      (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(Number.parseInt(octal, 8)),
+      ),
+    )
+    .filter((target) => target === real || target.startsWith(`${real}/`));
 }
 
 /** The runner must never need GitHub here: the sessions have no installation. */
@@ -58,13 +78,17 @@ interface Sample {
   sessionId: string;
   workspaceMs: number;
   firstTurnMs: number;
+  /** The first turn's row, from its start to its end (the agent's `git add -A` and commit). */
+  turnMs: number;
+  /** One `git status` in the worktree after the turn. */
+  statusMs: number;
   diskKb: number;
   gitDataKb: number;
 }
 
 export const spawnCost: Benchmark = {
   id: 'spawn',
-  title: '3. Spawn cost: warm mirror + worktree vs fresh clone',
+  title: '3. Spawn cost: warm mirror + worktree or overlay vs fresh clone',
   async run({ quick, resultsDir, log }) {
     const cleanup = createCleanupStack(log);
     try {
@@ -87,9 +111,45 @@ export const spawnCost: Benchmark = {
       const sessionService = createSessionService({ queue });
       const real = createWorkspaces({ root: workspaceRoot, log: log0 });
 
-      // The same runner code for both; only how a session's workspace is made differs.
+      // The overlay strategy: a runner instance of its own, with its own root and mirror.
+      const overlayRoot = path.join(root, 'overlay-workspaces');
+      const overlay = createWorkspaces({ root: overlayRoot, log: log0, checkout: 'overlay' });
+      /** The overlay sessions, with what their removal needs. */
+      const overlaySessions = new Map<string, CreateInput>();
+      // Before the temp dir goes (and after the worker has stopped its agents): rm -rf must not
+      // walk into a live mount. Whatever remove leaves mounted (a session made half way, a
+      // probe of check) is unmounted by its mount point.
+      cleanup.add('overlay sessions', async () => {
+        for (const [sessionId, input] of overlaySessions) {
+          await overlay
+            .remove({ sessionId, repo: input.repo, branch: input.branch })
+            .catch((error: Error) =>
+              log(`removing overlay session ${sessionId}: ${error.message}`),
+            );
+        }
+        for (const target of mountsUnder(root).reverse()) {
+          log(`still mounted after the overlay sessions were removed, unmounting: ${target}`);
+          await run('umount', ['--lazy', target]);
+        }
+      });
+      let overlaySkipped: string | null = null;
+      /** Why overlay was not measured, on one line (a cell of the table), without the temp path. */
+      const why = (error: unknown) =>
+        (error as Error).message.replaceAll(root, '<temp dir>').replace(/\s+/g, ' ').trim();
+      try {
+        await overlay.check();
+      } catch (error) {
+        overlaySkipped = why(error);
+        log(`overlay not measured: ${overlaySkipped}`);
+      }
+
+      // The same runner code for all; only the Workspaces instance (or, for a clone, create)
+      // differs. Each session's mode is known before its spawn job can run (set in the
+      // transaction that creates it), and every method goes to the instance of that mode.
       const modes = new Map<string, Mode>();
       const workspaceMs = new Map<string, number>();
+      const instanceOf = (sessionId: string) =>
+        modes.get(sessionId) === 'overlay' ? overlay : real;
       const cloneFresh = async (input: CreateInput): Promise<CreatedWorkspace> => {
         const dir = real.pathFor(input.sessionId);
         mkdirSync(path.dirname(dir), { recursive: true });
@@ -109,15 +169,35 @@ export const spawnCost: Benchmark = {
         return { path: dir, baseSha: sha, headSha: sha };
       };
       const workspaces: Workspaces = {
-        ...real,
         async create(input) {
           const started = performance.now();
+          const mode = modes.get(input.sessionId);
+          if (mode === 'overlay') overlaySessions.set(input.sessionId, input);
           const made =
-            modes.get(input.sessionId) === 'clone'
+            mode === 'clone'
               ? await cloneFresh(input)
-              : await real.create(input);
+              : await instanceOf(input.sessionId).create(input);
           workspaceMs.set(input.sessionId, performance.now() - started);
           return made;
+        },
+        ready: (sessionId) => instanceOf(sessionId).ready(sessionId),
+        commitAll: (input) => instanceOf(input.sessionId).commitAll(input),
+        push: (input) => instanceOf(input.sessionId).push(input),
+        headSha: (sessionId) => instanceOf(sessionId).headSha(sessionId),
+        pathFor: (sessionId) => instanceOf(sessionId).pathFor(sessionId),
+        remove: (input) => instanceOf(input.sessionId).remove(input),
+        async fetch(input) {
+          await real.fetch(input);
+          if (!overlaySkipped) await overlay.fetch(input);
+        },
+        async listSessions() {
+          const all = [...(await real.listSessions())];
+          if (!overlaySkipped) all.push(...(await overlay.listSessions()));
+          return all.sort();
+        },
+        async check() {
+          await real.check();
+          if (!overlaySkipped) await overlay.check();
         },
       };
       const agents = timedAgentConfig(markerFile);
@@ -153,8 +233,8 @@ export const spawnCost: Benchmark = {
       const spawnOne = async (mode: Mode) => {
         issue += 1;
         const started = Date.now();
-        const session = await database.db.transaction((tx) =>
-          sessionService.create(tx, {
+        const session = await database.db.transaction(async (tx) => {
+          const created = await sessionService.create(tx, {
             installationId: null,
             repositoryId: 1,
             repositoryFullName: 'octo/widgets',
@@ -173,76 +253,140 @@ export const spawnCost: Benchmark = {
               },
               config: { baseBranch: 'main' },
             },
-          }),
-        );
+          });
+          if (created) modes.set(created.id, mode);
+          return created;
+        });
         const id = session!.id;
-        modes.set(id, mode);
-        await until(
+        const turn = await until(
           `the first turn of ${id} (${mode})`,
           async () => {
             const [row] = await database.db.select().from(sessions).where(eq(sessions.id, id));
             if (row?.status === 'needs_human') throw new Error(`${id}: ${row.statusReason}`);
-            const [turn] = await database.db
+            const [first] = await database.db
               .select()
               .from(turns)
               .where(eq(turns.sessionId, id))
               .orderBy(asc(turns.number));
-            return row?.status === 'waiting' && turn?.status === 'finished';
+            return row?.status === 'waiting' && first?.status === 'finished' && first;
           },
           { timeoutMs: 180_000, intervalMs: 50 },
         );
         const marker = readMarkers(markerFile).find((m) => path.basename(m.cwd) === id);
         if (!marker) throw new Error(`no marker from the agent of ${id}`);
-        return { id, firstTurnMs: marker.at - started };
+        const turnMs = (turn.endedAt?.getTime() ?? Number.NaN) - turn.startedAt.getTime();
+        return { id, firstTurnMs: marker.at - started, turnMs };
       };
 
       log('first session: the runner creates its mirror of the repository (once per repository)');
       const cold = await spawnOne('worktree');
       const coldWorkspaceMs = workspaceMs.get(cold.id)!;
+      const mirrorKb = await duMirrors(path.join(workspaceRoot, 'mirrors'));
+      let overlayCold: { workspaceMs: number; firstTurnMs: number; mirrorKb: number } | null = null;
+      if (!overlaySkipped) {
+        log('first overlay session: its own mirror, and the shared checkout of the commit');
+        try {
+          const first = await spawnOne('overlay');
+          overlayCold = {
+            workspaceMs: workspaceMs.get(first.id)!,
+            firstTurnMs: first.firstTurnMs,
+            mirrorKb: await duMirrors(path.join(overlayRoot, 'mirrors')),
+          };
+        } catch (error) {
+          overlaySkipped = `its first session failed: ${why(error)}`;
+          log(`overlay not measured: ${overlaySkipped}`);
+        }
+      }
+      const measured: Mode[] = overlaySkipped
+        ? ['worktree', 'clone']
+        : ['worktree', 'clone', 'overlay'];
       const rounds = quick ? 2 : 5;
       const samples: Sample[] = [];
       for (let i = 0; i < rounds; i++) {
-        for (const mode of ['worktree', 'clone'] as const) {
-          const { id, firstTurnMs } = await spawnOne(mode);
-          const dir = real.pathFor(id);
+        for (const mode of measured) {
+          const { id, firstTurnMs, turnMs } = await spawnOne(mode);
+          const dir = workspaces.pathFor(id);
           // A worktree's own git data (its index, HEAD) lives in the mirror, under worktrees/.
           const gitDir =
             mode === 'clone'
               ? path.join(dir, '.git')
               : await git(dir, ['rev-parse', '--absolute-git-dir']);
-          const diskKb = mode === 'clone' ? await du(dir) : await du(dir, gitDir);
+          const statusStarted = performance.now();
+          await git(dir, ['status', '--porcelain']);
+          const statusMs = performance.now() - statusStarted;
+          // An overlay's mounted folder shows the shared checkout: its own layers are counted.
+          const diskKb =
+            mode === 'clone'
+              ? await du(dir)
+              : mode === 'overlay'
+                ? await du(path.join(overlayRoot, 'overlays', id), gitDir)
+                : await du(dir, gitDir);
           samples.push({
             mode,
             sessionId: id,
             workspaceMs: workspaceMs.get(id)!,
             firstTurnMs,
+            turnMs,
+            statusMs,
             diskKb,
             gitDataKb: await du(gitDir),
           });
           log(`${mode}: first turn after ${ms(firstTurnMs)}, ${mb(diskKb)}`);
         }
       }
-      const mirrorKb = await du(path.join(workspaceRoot, 'mirrors'));
+      const basesKb = overlaySkipped ? Number.NaN : await du(path.join(overlayRoot, 'bases'));
 
-      const of = (mode: Mode, key: 'workspaceMs' | 'firstTurnMs' | 'diskKb' | 'gitDataKb') =>
+      const of = (mode: Mode, key: Exclude<keyof Sample, 'mode' | 'sessionId'>) =>
         median(samples.filter((s) => s.mode === mode).map((s) => s[key]));
       const speed = of('clone', 'firstTurnMs') / of('worktree', 'firstTurnMs');
       const disk = of('clone', 'diskKb') / of('worktree', 'diskKb');
       const gitData = of('clone', 'gitDataKb') / of('worktree', 'gitDataKb');
+      const overlaySpeed = of('clone', 'firstTurnMs') / of('overlay', 'firstTurnMs');
+      const overlayDisk = of('clone', 'diskKb') / of('overlay', 'diskKb');
+      const strategyRow = (label: string, mode: Mode) => [
+        label,
+        ms(of(mode, 'workspaceMs')),
+        ms(of(mode, 'firstTurnMs')),
+        ms(of(mode, 'turnMs')),
+        ms(of(mode, 'statusMs')),
+        mb(of(mode, 'diskKb')),
+        mb(of(mode, 'gitDataKb')),
+      ];
       return {
         rows: [
           {
-            metric: `spawn to first turn running, median of ${rounds}: worktree / clone`,
+            metric: `spawn to first turn running, median of ${rounds}: worktree (the default) / clone`,
             value: `${ms(of('worktree', 'firstTurnMs'))} / ${ms(of('clone', 'firstTurnMs'))} (${times(speed)} faster)`,
             target: `${TARGET}x faster`,
             verdict: verdict(speed >= TARGET),
           },
           {
-            metric: 'disk per session (du): worktree / clone',
+            metric: 'disk per session (du): worktree (the default) / clone',
             value: `${mb(of('worktree', 'diskKb'))} / ${mb(of('clone', 'diskKb'))} (${times(disk)} less)`,
             target: `${TARGET}x less`,
             verdict: verdict(disk >= TARGET),
           },
+          ...(overlaySkipped
+            ? [
+                {
+                  metric: 'overlay (WORKSPACE_CHECKOUT=overlay)',
+                  value: `not measured: ${overlaySkipped}`,
+                },
+              ]
+            : [
+                {
+                  metric: `spawn to first turn running, median of ${rounds}: overlay / clone`,
+                  value: `${ms(of('overlay', 'firstTurnMs'))} / ${ms(of('clone', 'firstTurnMs'))} (${times(overlaySpeed)} faster)`,
+                  target: `${TARGET}x faster`,
+                  verdict: verdict(overlaySpeed >= TARGET),
+                },
+                {
+                  metric: 'disk per session (du, without the shared checkout): overlay / clone',
+                  value: `${mb(of('overlay', 'diskKb'))} / ${mb(of('clone', 'diskKb'))} (${times(overlayDisk)} less)`,
+                  target: `${TARGET}x less`,
+                  verdict: verdict(overlayDisk >= TARGET),
+                },
+              ]),
           {
             metric: 'git data per session (excluding the checked-out files): worktree / clone',
             value: `${mb(of('worktree', 'gitDataKb'))} / ${mb(of('clone', 'gitDataKb'))} (${times(gitData)} less)`,
@@ -251,36 +395,61 @@ export const spawnCost: Benchmark = {
         tables: [
           {
             title: 'Per strategy (medians)',
-            header: ['', 'workspace ready', 'spawn to first turn', 'disk per session', 'git data'],
+            header: [
+              '',
+              'workspace ready',
+              'spawn to first turn',
+              'first turn, start to end',
+              'git status after it',
+              'disk per session',
+              'git data',
+            ],
             rows: [
-              [
-                'warm mirror + worktree',
-                ms(of('worktree', 'workspaceMs')),
-                ms(of('worktree', 'firstTurnMs')),
-                mb(of('worktree', 'diskKb')),
-                mb(of('worktree', 'gitDataKb')),
-              ],
-              [
-                'fresh clone',
-                ms(of('clone', 'workspaceMs')),
-                ms(of('clone', 'firstTurnMs')),
-                mb(of('clone', 'diskKb')),
-                mb(of('clone', 'gitDataKb')),
-              ],
+              strategyRow('warm mirror + worktree (the default)', 'worktree'),
+              strategyRow('fresh clone', 'clone'),
+              overlaySkipped
+                ? ['warm mirror + overlay', 'not measured (why: above)', '', '', '', '', '']
+                : strategyRow('warm mirror + overlay on a shared checkout', 'overlay'),
               [
                 'first session of a repository (creates the mirror)',
                 ms(coldWorkspaceMs),
                 ms(cold.firstTurnMs),
+                '',
+                '',
                 `${mb(mirrorKb)} mirror, shared`,
                 '',
               ],
+              ...(overlayCold && !overlaySkipped
+                ? [
+                    [
+                      'first overlay session of a repository (creates its mirror and the shared checkout)',
+                      ms(overlayCold.workspaceMs),
+                      ms(overlayCold.firstTurnMs),
+                      '',
+                      '',
+                      `${mb(overlayCold.mirrorKb)} mirror, shared`,
+                      '',
+                    ],
+                    [
+                      'shared checkout of the commit (overlay)',
+                      '',
+                      '',
+                      '',
+                      '',
+                      `${mb(basesKb)}, paid once per commit per runner, shared by every session on that commit`,
+                      '',
+                    ],
+                  ]
+                : []),
             ],
           },
         ],
         notes: [
           `The repository: ${repo.files.toLocaleString('en')} files (about 1.5 KB of source-like text each) and ${repo.commits.toLocaleString('en')} commits, written with git fast-import and repacked (${repo.generated ? `generated in ${repo.seconds.toFixed(0)} s this run` : 'taken from the cache in bench/results/cache'}); the bare origin is reached over file://, so git runs its pack protocol as it would against a server, without network latency or bandwidth limits (which would cost the clone far more than the fetch).`,
-          "Both strategies run through the same runner code (src/runner/session-jobs.ts, the job worker, the process runtime, the timed fake agent), one session at a time, alternating. Only the Workspace's create differs: src/runner/workspaces.ts (fetch into the runner's bare mirror, then `git worktree add`), or `git clone` of the origin and a new branch. Timed from the session's creation (its spawn job commits with it) to the agent's code running; the label webhook's own cost is benchmark 2's subject.",
-          'Disk is `du -sk`: for a worktree, its folder plus its git data inside the mirror (worktrees/<session>: index, HEAD); for a clone, its folder with its .git. The mirror itself is paid once per repository per runner and shared by every session.',
+          "All three strategies run through the same runner code (src/runner/session-jobs.ts, the job worker, the process runtime, the timed fake agent), one session at a time, alternating worktree, clone, overlay. Only the workspaces differ: src/runner/workspaces.ts as the runner uses it by default (fetch into the runner's bare mirror, then `git worktree add`); `git clone` of the origin and a new branch; or a second instance of src/runner/workspaces.ts with checkout 'overlay', with its own root and mirror, to which every workspace call for its sessions goes. Timed from the session's creation (its spawn job commits with it) to the agent's code running; the label webhook's own cost is benchmark 2's subject.",
+          "Overlay (src/runner/overlays.ts) is opt-in, with the setting `WORKSPACE_CHECKOUT=overlay`, and needs Linux overlayfs and permission to mount (root, or CAP_SYS_ADMIN). The runner checks a commit out once, read-only, under bases/ of its workspace root, and mounts each session's folder as an overlayfs: that shared checkout below, the session's own folder of changes above. git sees an ordinary worktree of the mirror; its index starts as a copy of the shared checkout's.",
+          'Disk is `du -sk`: for a worktree, its folder plus its git data inside the mirror (worktrees/<session>: index, HEAD); for a clone, its folder with its .git; for an overlay, its layers (overlays/<session>: the files it changed, its .git file, overlayfs scratch) plus its git data inside the mirror, not the mounted folder, which would count the shared checkout through the mount. The shared checkout has its own row: paid once per commit per runner, shared by every session on that commit. The mirrors are paid once per repository per runner and shared by every session; their figures leave out worktrees/, counted with each session.',
+          "The first turn's start to end is its row's (the turn job claimed, the agent started, its `git add -A` and commit done); git status is one `git status --porcelain` in the session's folder after the turn, to show whether git is slower through the overlay.",
           'A shallow clone (--depth 1) would narrow the gap; the peer design the target refers to clones the repository in full for each session.',
         ],
       };
