@@ -195,7 +195,7 @@ export const ackLatency: Benchmark = {
         ],
         notes: [
           `Ours: \`node dist/cli.js start\` (production mode, LOG_LEVEL=info to a file, RUNNER=off) on Postgres in a fresh database, its lifecycle pointed at a local GitHub in its own process. The floor: a bare Probot app (Probot's createNodeMiddleware, one handler that does nothing) in its own process, same secret. The load generator (autocannon, ${CONNECTIONS} connections, fixed rate with overallRate, latencies corrected for coordinated omission) runs in a third process.`,
-          'Deliveries alternate between a plain issue comment (verified, recorded, translated, ignored) and an `/agent` command (verified, recorded, its intent job queued in the same transaction); every request has a new X-GitHub-Delivery id, so none is a redelivery. Both servers get the same signed bodies (real issue_comment example payloads, about 10 KB).',
+          'Deliveries alternate between a plain issue comment (verified, recorded, translated, ignored) and an `/agent` command (verified, recorded, its intent job queued in the same SQL statement); every request has a new X-GitHub-Delivery id, so none is a redelivery. Both servers get the same signed bodies (real issue_comment example payloads, about 10 KB).',
           "Runs alternate floor, ours at each rate, so both see the same machine load. The last column is the `/agent` commands waiting for the lifecycle worker when the run ended: each command's job makes GitHub calls (permission, config, an eyes reaction), and Probot's throttling spaces writes one second apart, as GitHub asks; the backlog does not slow the acknowledgement, which never waits for it.",
         ],
       };

@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { deliveries } from '../db/schema.js';
+import { insertJobFrom, JOBS_CHANNEL, type NewJob } from '../jobs/queue.js';
 
 export interface WebhookDelivery {
   id: string;
@@ -9,56 +10,55 @@ export interface WebhookDelivery {
   payload: Record<string, unknown>;
 }
 
-export interface DeliveryOutcome {
-  /** What the delivery caused: `recorded` (nothing), `ignored`, `session-created`, ... */
+/** What a delivery causes: an outcome to record and, at most, one job to queue with it. */
+export interface DeliveryPlan {
+  /** `recorded` (nothing), `ignored`, `queued:<intent>`, ... */
   outcome: string;
   sessionId?: string | null;
+  job?: NewJob;
 }
 
 /**
- * Turns a delivery into state changes and jobs, inside the transaction that records it.
- * It must not call GitHub, git or an agent: that work belongs in the jobs it enqueues.
+ * Decides what a delivery causes, from the delivery alone: no database, no GitHub, no git. The
+ * work itself belongs in the job it names. It may run again for a redelivery, which then records
+ * and queues nothing.
  */
-export type DeliveryHandler = (
-  delivery: WebhookDelivery,
-  tx: Tx,
-  log: Logger,
-) => Promise<DeliveryOutcome>;
+export type DeliveryHandler = (delivery: WebhookDelivery, log: Logger) => DeliveryPlan;
 
-export const recordOnly: DeliveryHandler = async () => ({ outcome: 'recorded' });
+export const recordOnly: DeliveryHandler = () => ({ outcome: 'recorded' });
 
 /**
- * Records the delivery by its id and runs the handler in the same transaction.
- * Returns null for a delivery seen before: a redelivery does nothing again.
+ * Records the delivery by its id together with its plan's job, in one statement: both or
+ * neither, in one round trip, so the webhook answers fast under load. Returns false for a
+ * delivery seen before: a redelivery records and queues nothing.
  */
 export async function recordDelivery(
-  tx: Tx,
+  db: Db,
   delivery: WebhookDelivery,
-  handler: DeliveryHandler,
-  log: Logger,
-): Promise<DeliveryOutcome | null> {
+  plan: DeliveryPlan,
+): Promise<boolean> {
   const { payload } = delivery;
-  const inserted = await tx
-    .insert(deliveries)
-    .values({
-      id: delivery.id,
-      event: delivery.name,
-      action: typeof payload.action === 'string' ? payload.action : null,
-      installationId: numberAt(payload, 'installation', 'id'),
-      repositoryId: numberAt(payload, 'repository', 'id'),
-    })
-    .onConflictDoNothing()
-    .returning({ id: deliveries.id });
-  if (inserted.length === 0) return null;
+  const record = sql`insert into ${deliveries}
+      (id, event, action, installation_id, repository_id, outcome, session_id)
+    values (${delivery.id}, ${delivery.name},
+      ${typeof payload.action === 'string' ? payload.action : null},
+      ${numberAt(payload, 'installation', 'id')}, ${numberAt(payload, 'repository', 'id')},
+      ${plan.outcome}, ${plan.sessionId ?? null})
+    on conflict do nothing
+    returning id`;
+  const statement = plan.job
+    ? sql`with recorded as (${record}),
+        queued as (${insertJobFrom('recorded', plan.job)}),
+        woken as (select pg_notify(${JOBS_CHANNEL}, coalesce(runner_id, '')) from queued)
+      select (select count(*) from recorded)::int as recorded, (select count(*) from woken)::int as woken`
+    : sql`with recorded as (${record}) select count(*)::int as recorded from recorded`;
+  const [row] = rowsOf<{ recorded: number }>(await db.execute(statement));
+  return (row?.recorded ?? 0) > 0;
+}
 
-  const result = await handler(delivery, tx, log);
-  if (result.outcome !== 'recorded' || result.sessionId) {
-    await tx
-      .update(deliveries)
-      .set({ outcome: result.outcome, sessionId: result.sessionId ?? null })
-      .where(eq(deliveries.id, delivery.id));
-  }
-  return result;
+/** The rows of a raw statement: postgres.js returns them as the result, PGlite under `rows`. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 function numberAt(payload: Record<string, unknown>, key: string, field: string): number | null {

@@ -3,23 +3,25 @@ import type { DeliveryHandler } from './deliveries.js';
 import { translate } from './translate.js';
 
 /**
- * The webhook request's whole job: translate the delivery (pure) and queue its intent in the
- * transaction that records the delivery. Permission checks, config and CI details are GitHub
- * calls, so they happen in the intent's job, never in the request.
+ * The webhook request's whole job: translate the delivery (pure) into an intent, which is queued
+ * in the statement that records the delivery. Permission checks, config and CI details are
+ * GitHub calls, so they happen in the intent's job, never in the request.
  */
 export function createWebhookHandler({
   sessionService,
 }: {
   sessionService: SessionService;
 }): DeliveryHandler {
-  return async (delivery, tx) => {
+  return (delivery) => {
     const intent = translate(delivery.name, delivery.payload);
     if (!intent) return { outcome: 'ignored' };
-    await sessionService.enqueueIntent(tx, {
-      intent,
-      deliveryId: delivery.id,
-      receivedAt: new Date().toISOString(),
-    });
-    return { outcome: `queued:${intent.kind}` };
+    return {
+      outcome: `queued:${intent.kind}`,
+      job: sessionService.intentJob({
+        intent,
+        deliveryId: delivery.id,
+        receivedAt: new Date().toISOString(),
+      }),
+    };
   };
 }

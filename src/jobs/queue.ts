@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
 import { type Job, jobs } from '../db/schema.js';
 
@@ -39,6 +39,22 @@ function notBehindSameSession(kinds: readonly string[]) {
     notInArray(jobs.kind, [...kinds]),
     sql`not exists (select 1 from ${jobs} as other where other.kind = ${jobs.kind} and other.session_id = ${jobs.sessionId} and other.status = 'running' and other.lease_expires_at > now() and other.id <> ${jobs.id})`,
   );
+}
+
+/** Attempts a job gets when its NewJob names none. */
+const DEFAULT_MAX_ATTEMPTS = 5;
+
+/**
+ * The job as a data-modifying CTE body that inserts one row per row of `source` (a CTE name) and
+ * returns the runner it is addressed to: for queuing a job in the same statement as the change
+ * that causes it (see recordDelivery). The caller notifies JOBS_CHANNEL in that statement too.
+ */
+export function insertJobFrom(source: string, job: NewJob): SQL {
+  return sql`insert into ${jobs} (kind, payload, runner_id, session_id, max_attempts, run_at)
+    select ${job.kind}, ${JSON.stringify(job.payload ?? {})}::jsonb, ${job.runnerId ?? null}, ${job.sessionId ?? null},
+      ${job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}, coalesce(${job.runAt?.toISOString() ?? null}::timestamptz, now())
+    from ${sql.identifier(source)}
+    returning runner_id`;
 }
 
 export type FailOutcome = 'retry' | 'dead' | 'lost';
@@ -84,7 +100,7 @@ export function createJobQueue({
           payload: job.payload ?? {},
           runnerId: job.runnerId ?? null,
           sessionId: job.sessionId ?? null,
-          maxAttempts: job.maxAttempts ?? 5,
+          maxAttempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
           ...(job.runAt ? { runAt: job.runAt } : {}),
         })
         .returning();

@@ -20,8 +20,8 @@ export interface WebhookRouteDeps {
 }
 
 /**
- * Verifies, records and translates a delivery in one transaction, then answers. Nothing slow
- * happens here: the handler only writes state and enqueues jobs.
+ * Verifies and translates a delivery, records it with the job it causes in one statement, then
+ * answers. Nothing slow happens here: the handler only decides, the job does the work.
  */
 export function webhookRoute({ database, verify, handler, log, metrics }: WebhookRouteDeps) {
   return new Hono<{ Variables: DeliveryVariables }>().post(
@@ -62,16 +62,10 @@ export function webhookRoute({ database, verify, handler, log, metrics }: Webhoo
       }
 
       const deliveryLog = log.child({ deliveryId: id, event: name });
+      const delivery = { id, name, payload: payload as Record<string, unknown> };
+      const result = handler(delivery, deliveryLog);
       try {
-        const result = await database.db.transaction((tx) =>
-          recordDelivery(
-            tx,
-            { id, name, payload: payload as Record<string, unknown> },
-            handler,
-            deliveryLog,
-          ),
-        );
-        if (!result) {
+        if (!(await recordDelivery(database.db, delivery, result))) {
           c.set('duplicateDelivery', true);
           deliveryLog.info('redelivery of a processed delivery; nothing to do');
           return c.json({ ok: true, delivery: id, duplicate: true });

@@ -12,7 +12,7 @@ import {
   sessions,
   TERMINAL_SESSION_STATUSES,
 } from '../db/schema.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue, NewJob } from '../jobs/queue.js';
 
 export const JOB_KINDS = {
   spawn: 'session.spawn',
@@ -219,18 +219,18 @@ export function createSessionService({ queue }: { queue: JobQueue }) {
       });
     },
 
+    /** A webhook's intent as a job for the lifecycle worker (optionally later, to look again). */
+    intentJob(payload: Record<string, unknown>, runAt?: Date): NewJob {
+      return { kind: JOB_KINDS.intent, payload, maxAttempts: 6, ...(runAt ? { runAt } : {}) };
+    },
+
     /** Queues a webhook's intent for the lifecycle worker (optionally later, e.g. to look again). */
     async enqueueIntent(
       tx: Executor,
       payload: Record<string, unknown>,
       runAt?: Date,
     ): Promise<Job> {
-      return queue.enqueue(tx, {
-        kind: JOB_KINDS.intent,
-        payload,
-        maxAttempts: 6,
-        ...(runAt ? { runAt } : {}),
-      });
+      return queue.enqueue(tx, this.intentJob(payload, runAt));
     },
 
     /** Locks the session's row for the rest of the transaction; null when it is gone or ended. */
