@@ -165,7 +165,8 @@ export function repoLabel(repo: WorkspaceRepo): string {
   );
 }
 
-function exists(file: string): Promise<boolean> {
+/** Whether a file or folder is there (any error reading it counts as not). */
+export function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,

@@ -32,7 +32,7 @@ import {
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import type { Git } from './mirrors.js';
+import { exists, type Git } from './mirrors.js';
 import { WorkspaceError } from './workspace-error.js';
 
 const exec = promisify(execFile);
@@ -258,11 +258,4 @@ function mountError(error: unknown): string {
   const failed = error as { stderr?: string; code?: string; message?: string };
   if (failed.code === 'ENOENT') return 'the mount command is not installed';
   return (failed.stderr || failed.message || String(error)).trim();
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }

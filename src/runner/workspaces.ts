@@ -6,12 +6,12 @@
  * talk to the remote.
  */
 
-import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { GitCommandError, type GitOptions, runGit } from './git-command.js';
 import { createKeyedMutex } from './keyed-mutex.js';
-import { createMirrors, repoLabel } from './mirrors.js';
+import { createMirrors, exists, repoLabel } from './mirrors.js';
 import { assertBranchName, assertSessionId } from './names.js';
 import { createOverlays } from './overlays.js';
 import {
@@ -492,11 +492,4 @@ function isSessionId(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
