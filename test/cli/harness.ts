@@ -15,6 +15,7 @@ import { openTestDatabase } from '../helpers/databases.js';
 import { createOrigin } from '../helpers/git.js';
 import { startLocalGitHub } from '../helpers/local-github.js';
 import { generatePrivateKey } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 import { deliveryHeaders, examplePayload } from '../helpers/webhooks.js';
 import { fakeAgentConfig } from '../runner/harness.js';
 
@@ -122,20 +123,6 @@ export async function startCliHarness() {
   });
   const { db } = orchestrator.database;
   const cwd = mkdtempSync(path.join(tmpdir(), 'ao-cli-cwd-'));
-
-  async function until<T>(
-    what: string,
-    check: () => Promise<T | undefined | null | false>,
-    timeoutMs = 30_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   return {
     github,

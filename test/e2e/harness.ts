@@ -22,6 +22,7 @@ import { createOrigin, type Origin } from '../helpers/git.js';
 import { type LocalGitHub, startLocalGitHub } from '../helpers/local-github.js';
 import { generatePrivateKey, REPO_ROOT } from '../helpers/processes.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { until as waitUntil } from '../helpers/until.js';
 import { deliveryHeaders, examplePayload } from '../helpers/webhooks.js';
 import { fakeAgentConfig } from '../runner/harness.js';
 
@@ -356,20 +357,11 @@ export async function startWorld(options: WorldOptions) {
     type,
   });
 
-  async function until<T>(
+  const until = <T>(
     what: string,
     check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
     timeoutMs = 60_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}; server output:\n${tail(server.output())}`);
-      await sleep(100);
-    }
-  }
+  ) => waitUntil(what, check, timeoutMs, () => `server output:\n${tail(server.output())}`);
 
   async function api<T>(route: string, init: RequestInit = {}): Promise<T> {
     const res = await fetch(`${server.url}${route}`, {

@@ -18,6 +18,7 @@ import { loadSettings } from '../../src/settings.js';
 import { createOrigin, type Origin } from '../helpers/git.js';
 import { type LocalGitHub, startLocalGitHub } from '../helpers/local-github.js';
 import { generatePrivateKey } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 import { deliveryHeaders, examplePayload } from '../helpers/webhooks.js';
 import { fakeAgentConfig } from '../runner/harness.js';
 
@@ -114,20 +115,6 @@ export async function startLifecycle(
     });
     if (res.status !== 200) throw new Error(`delivery answered ${res.status}: ${await res.text()}`);
     return res.json() as Promise<{ outcome?: string }>;
-  }
-
-  async function until<T>(
-    what: string,
-    check: () => Promise<T | undefined | null | false>,
-    timeoutMs = 30_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   return {

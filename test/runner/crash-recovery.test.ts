@@ -19,6 +19,7 @@ import { openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { createOrigin, git, type Origin } from '../helpers/git.js';
 import { startLocalGitHub } from '../helpers/local-github.js';
 import { type CliProcess, generatePrivateKey, runCli } from '../helpers/processes.js';
+import { until as waitUntil } from '../helpers/until.js';
 import { fakeAgentConfig, groupAlive, REPOSITORY } from './harness.js';
 
 describe('a runner killed with SIGKILL during turns, then restarted', () => {
@@ -65,19 +66,11 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
   const turnsOf = (id: string) =>
     t.database.db.select().from(turns).where(eq(turns.sessionId, id)).orderBy(asc(turns.number));
 
-  async function until<T>(
+  const until = <T>(
     what: string,
     check: () => Promise<T | undefined | false>,
     timeoutMs = 30_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const value = await check();
-      if (value) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}; runner output:\n${runner?.output()}`);
-  }
+  ) => waitUntil(what, check, timeoutMs, () => `runner output:\n${runner?.output()}`);
   const inStatus = (id: string, status: SessionStatus, turnCount: number) =>
     until(`${id} to be ${status} after ${turnCount} turns`, async () => {
       // The turns first, the status after: a status read later cannot be older than them.
