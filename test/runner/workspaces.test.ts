@@ -305,7 +305,7 @@ describe.each(CHECKOUTS)('with %s checkout', (mode) => {
         () => 'created',
         () => 'failed',
       );
-      await expect.poll(() => stuck.requests.length).toBeGreaterThan(0);
+      await expect.poll(() => stuck.requests.length, { timeout: 30_000 }).toBeGreaterThan(0);
       // The stuck fetch still holds its repository's lock while this one completes.
       await workspaces.create({ sessionId: 's-free01', repo, branch: BRANCH, baseBranch: 'main' });
       expect(await Promise.race([settled, 'pending'])).toBe('pending');
