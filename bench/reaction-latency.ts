@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { jobs, type Session, sessions } from '../src/db/schema.js';
-import { JOB_KINDS } from '../src/sessions/session-service.js';
+import { JOB_KINDS } from '../src/sessions/job-kinds.js';
 import { type AppScenario, startAppScenario } from './support/app-scenario.js';
 import { createCleanupStack } from './support/cleanup.js';
 import { ciFailure } from './support/payloads.js';

@@ -17,7 +17,6 @@ import { createJobQueue } from '../src/jobs/queue.js';
 import { createWorker } from '../src/jobs/worker.js';
 import { operatorConfigSchema } from '../src/operator-config.js';
 import { createAdapterRegistry } from '../src/runner/adapters/index.js';
-import type { RunnerGitHub } from '../src/runner/runner-github.js';
 import { createProcessRuntime } from '../src/runner/runtimes/process-runtime.js';
 import { createSessionJobs } from '../src/runner/session-jobs.js';
 import {
@@ -26,8 +25,10 @@ import {
   createWorkspaces,
   DEFAULT_IDENTITY,
   type Workspaces,
-} from '../src/runner/workspaces.js';
+} from '../src/runner/workspace/workspaces.js';
+import type { RunnerGitHub } from '../src/sessions/runner-github.js';
 import { createSessionService } from '../src/sessions/session-service.js';
+import { createSessionStore } from '../src/sessions/session-store.js';
 import { openTestDatabase } from '../test/helpers/databases.js';
 import { git } from '../test/helpers/git.js';
 import { readMarkers, timedAgentConfig, until } from './support/app-scenario.js';
@@ -108,7 +109,7 @@ export const spawnCost: Benchmark = {
       const { database } = t;
       const log0 = pino({ level: 'silent' });
       const queue = createJobQueue({ db: database.db });
-      const sessionService = createSessionService({ queue });
+      const sessionService = createSessionService({ db: database.db, queue });
       const real = createWorkspaces({ root: workspaceRoot, log: log0 });
 
       // The overlay strategy: a runner instance of its own, with its own root and mirror.
@@ -204,8 +205,10 @@ export const spawnCost: Benchmark = {
       const operatorConfig = operatorConfigSchema.parse(agents);
       const runnerId = 'r-bench-spawn';
       const sessionJobs = createSessionJobs({
-        database,
-        sessionService,
+        sessions: sessionService,
+        store: createSessionStore(database.db),
+        db: database.db,
+        active: new Map(),
         workspaces,
         runtime: createProcessRuntime({ log: log0 }),
         adapterFor: createAdapterRegistry({ agents: agents.agents }),
@@ -234,26 +237,29 @@ export const spawnCost: Benchmark = {
         issue += 1;
         const started = Date.now();
         const session = await database.db.transaction(async (tx) => {
-          const created = await sessionService.create(tx, {
-            installationId: null,
-            repositoryId: 1,
-            repositoryFullName: 'octo/widgets',
-            cloneUrl,
-            issueNumber: issue,
-            agent: 'timed',
-            profile: null,
-            triggeredBy: 'alice',
-            context: {
-              issue: {
-                repository: 'octo/widgets',
-                number: issue,
-                title: `Widget ${issue} is broken`,
-                body: 'Please fix it.',
-                comments: [],
+          const created = await sessionService.create(
+            {
+              installationId: null,
+              repositoryId: 1,
+              repositoryFullName: 'octo/widgets',
+              cloneUrl,
+              issueNumber: issue,
+              agent: 'timed',
+              profile: null,
+              triggeredBy: 'alice',
+              context: {
+                issue: {
+                  repository: 'octo/widgets',
+                  number: issue,
+                  title: `Widget ${issue} is broken`,
+                  body: 'Please fix it.',
+                  comments: [],
+                },
+                config: { baseBranch: 'main' },
               },
-              config: { baseBranch: 'main' },
             },
-          });
+            { tx },
+          );
           if (created) modes.set(created.id, mode);
           return created;
         });

@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { commandAgentDefinitionSchema } from './runner/adapters/command.js';
-
-/** An agent defined by the operator: argv templates run without a shell (see adapters/command). */
-const commandAgentSchema = z.record(z.string(), z.unknown()).superRefine((definition, ctx) => {
-  const checked = commandAgentDefinitionSchema.safeParse({ ...definition, name: 'operator-agent' });
-  for (const issue of checked.success ? [] : checked.error.issues) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-  }
-});
+import { operatorAgentSchema } from './agent-definition.js';
 
 export const profileSchema = z
   .object({
@@ -22,7 +14,7 @@ export const profileSchema = z
 
 export const operatorConfigSchema = z
   .object({
-    agents: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), commandAgentSchema).default({}),
+    agents: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), operatorAgentSchema).default({}),
     profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profileSchema).default({}),
     /** Variables every agent gets: names passed through from the app's environment, and values. */
     env: z

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
+import { startOrchestrator } from '../composition/start-orchestrator.js';
+import { startStandaloneRunner } from '../composition/start-standalone-runner.js';
 import { createDatabase } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { startStandaloneRunner } from '../runner/standalone.js';
-import { startOrchestrator } from '../server/start.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { parseCommandArgs } from './args.js';
 import { CliError, EXIT, usageError } from './cli-error.js';

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { deliveries } from '../db/schema.js';
@@ -64,4 +64,14 @@ function rowsOf<T>(result: unknown): T[] {
 function numberAt(payload: Record<string, unknown>, key: string, field: string): number | null {
   const value = (payload[key] as Record<string, unknown> | undefined)?.[field];
   return typeof value === 'number' ? value : null;
+}
+
+/** What became of an operator's start, on its record (`GET /api/starts/:id` answers from it). */
+export async function recordStartOutcome(
+  db: Db,
+  startId: string,
+  outcome: string,
+  sessionId: string | null,
+): Promise<void> {
+  await db.update(deliveries).set({ outcome, sessionId }).where(eq(deliveries.id, startId));
 }

@@ -1,11 +1,6 @@
 import type { Probot } from 'probot';
-import type { RunnerGitHub } from '../runner/runner-github.js';
-
-function split(repository: string): { owner: string; repo: string } {
-  const [owner, repo] = repository.split('/');
-  if (!owner || !repo) throw new Error(`not an owner/name repository: ${repository}`);
-  return { owner, repo };
-}
+import type { RunnerGitHub } from '../sessions/runner-github.js';
+import { splitRepo } from './octokit.js';
 
 /** The runner's GitHub calls, made as the app's installation (Probot caches its tokens). */
 export function createInstallationClient(probot: Probot): RunnerGitHub {
@@ -17,7 +12,7 @@ export function createInstallationClient(probot: Probot): RunnerGitHub {
     },
     async findPullRequest({ installationId, repository, branch }) {
       const octokit = await probot.auth(installationId);
-      const { owner, repo } = split(repository);
+      const { owner, repo } = splitRepo(repository);
       const { data } = await octokit.rest.pulls.list({
         owner,
         repo,
@@ -29,7 +24,7 @@ export function createInstallationClient(probot: Probot): RunnerGitHub {
     },
     async openPullRequest({ installationId, repository, branch, base, title, body, draft }) {
       const octokit = await probot.auth(installationId);
-      const { owner, repo } = split(repository);
+      const { owner, repo } = splitRepo(repository);
       const { data } = await octokit.rest.pulls.create({
         owner,
         repo,
@@ -43,7 +38,7 @@ export function createInstallationClient(probot: Probot): RunnerGitHub {
     },
     async commentOnIssue({ installationId, repository, issueNumber, body }) {
       const octokit = await probot.auth(installationId);
-      const { owner, repo } = split(repository);
+      const { owner, repo } = splitRepo(repository);
       await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
     },
   };

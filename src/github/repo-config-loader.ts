@@ -1,6 +1,6 @@
+import { DEFAULT_REPO_CONFIG, type RepoConfig, repoConfigSchema } from '../sessions/repo-config.js';
 import type { Octokit } from './octokit.js';
 import { splitRepo } from './octokit.js';
-import { DEFAULT_REPO_CONFIG, type RepoConfig, repoConfigSchema } from './repo-config.js';
 
 export const REPO_CONFIG_PATH = '.github/agent.yml';
 

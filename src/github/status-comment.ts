@@ -1,6 +1,6 @@
 import type { Session } from '../db/schema.js';
 import { ruleFor } from '../sessions/reactions.js';
-import type { RepoConfig } from './repo-config.js';
+import type { RepoConfig } from '../sessions/repo-config.js';
 
 export const STATUS_MARKER = '<!-- agent-orchestrator:status -->';
 

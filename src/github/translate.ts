@@ -1,124 +1,23 @@
-import { z } from 'zod';
-import type { Intent } from '../sessions/intents.js';
+import { CHECK_CONCLUSIONS, type Intent } from '../sessions/intents.js';
+import {
+  checkSuite,
+  comment,
+  commitStatus,
+  envelope,
+  type Issue,
+  issueEvent,
+  labeled,
+  pullRequestEvent,
+  push,
+  review,
+  workflowRun,
+} from './webhook-payloads.js';
 
 type Ci = Extract<Intent, { kind: 'ci' }>;
 type Base = Pick<Intent, 'installationId' | 'repo' | 'sender'>;
 
-const id = z.number().int().positive();
-/** SHA-1, or SHA-256 for repositories that use it. */
-const sha = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
-const nonEmpty = z.string().min(1);
-const optionalText = z
-  .string()
-  .nullish()
-  .transform((value) => value ?? '');
-/** Keeps the numbers of the well-formed entries; one odd entry does not lose the delivery. */
-const prNumbers = z
-  .array(z.unknown())
-  .nullish()
-  .transform((list) =>
-    (list ?? []).flatMap((pr) => {
-      const parsed = z.object({ number: id }).safeParse(pr);
-      return parsed.success ? [parsed.data.number] : [];
-    }),
-  );
-
-const envelope = z.object({
-  installation: z.object({ id }),
-  repository: z.object({
-    id,
-    full_name: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
-    clone_url: nonEmpty,
-    default_branch: nonEmpty,
-  }),
-  sender: z.object({ login: nonEmpty, type: nonEmpty }),
-});
-
-const issueFields = z.object({
-  number: id,
-  title: z.string(),
-  body: optionalText,
-  html_url: nonEmpty,
-  /** Present (an object) when the issue is a pull request. */
-  pull_request: z.unknown().optional(),
-});
-const labeled = z.object({
-  action: z.enum(['labeled', 'unlabeled']),
-  label: z.object({ name: nonEmpty }),
-});
-const issueEvent = z.object({ action: z.string(), issue: issueFields });
-const comment = z.object({
-  action: z.literal('created'),
-  comment: z.object({ id, body: z.string() }),
-  issue: issueFields,
-});
-
-const branchRef = z.object({
-  ref: nonEmpty,
-  sha,
-  repo: z.object({ full_name: z.string() }).nullable(),
-});
-const pullRequestEvent = z.object({
-  action: z.string(),
-  pull_request: issueFields.omit({ pull_request: true }).extend({
-    head: branchRef,
-    base: branchRef,
-    merged: z.boolean().nullish(),
-  }),
-});
-const review = z.object({
-  action: z.literal('submitted'),
-  review: z.object({
-    id,
-    state: z
-      .string()
-      .transform((state) => state.toLowerCase())
-      .pipe(z.enum(['approved', 'changes_requested', 'commented', 'dismissed'])),
-    body: optionalText,
-  }),
-  pull_request: z.object({ number: id, head: z.object({ sha }) }),
-});
-
-const checkSuite = z.object({
-  action: z.literal('completed'),
-  check_suite: z.object({
-    id,
-    head_sha: sha,
-    conclusion: z.string().nullable(),
-    app: z.object({ slug: z.string().optional() }).nullish(),
-    pull_requests: prNumbers,
-  }),
-});
-const workflowRun = z.object({
-  action: z.literal('completed'),
-  workflow_run: z.object({
-    id,
-    head_sha: sha,
-    conclusion: z.string().nullable(),
-    run_attempt: id.optional(),
-    name: z.string().nullish(),
-    pull_requests: prNumbers,
-  }),
-  workflow: z.object({ name: z.string().nullish() }).nullish(),
-});
-const commitStatus = z.object({
-  id,
-  sha,
-  state: z.enum(['pending', 'success', 'failure', 'error']),
-  context: nonEmpty,
-});
-const push = z.object({ ref: z.string(), after: sha, deleted: z.boolean().nullish() });
-
-const CONCLUSIONS: readonly string[] = [
-  'success',
-  'failure',
-  'neutral',
-  'cancelled',
-  'skipped',
-  'timed_out',
-  'action_required',
-  'stale',
-] satisfies Ci['conclusion'][];
+const isCheckConclusion = (value: string): value is (typeof CHECK_CONCLUSIONS)[number] =>
+  (CHECK_CONCLUSIONS as readonly string[]).includes(value);
 
 /**
  * Turns a webhook delivery (the `X-GitHub-Event` name and the parsed JSON payload) into at most
@@ -160,8 +59,6 @@ export function translate(name: string, payload: unknown): Intent | null {
       return null;
   }
 }
-
-type Issue = z.infer<typeof issueFields>;
 
 function fromLabel(
   payload: unknown,
@@ -330,5 +227,5 @@ function fromPush(payload: unknown, base: Base): Intent | null {
 function conclusionOf(value: string | null): Ci['conclusion'] | null {
   // Actions reports a workflow file that failed to start as startup_failure.
   if (value === 'startup_failure') return 'failure';
-  return value !== null && CONCLUSIONS.includes(value) ? (value as Ci['conclusion']) : null;
+  return value !== null && isCheckConclusion(value) ? value : null;
 }

@@ -1,4 +1,4 @@
-import type { SessionService } from '../sessions/session-service.js';
+import { sessionJobs } from '../sessions/job-kinds.js';
 import type { DeliveryHandler } from './deliveries.js';
 import { translate } from './translate.js';
 
@@ -7,17 +7,13 @@ import { translate } from './translate.js';
  * in the statement that records the delivery. Permission checks, config and CI details are
  * GitHub calls, so they happen in the intent's job, never in the request.
  */
-export function createWebhookHandler({
-  sessionService,
-}: {
-  sessionService: SessionService;
-}): DeliveryHandler {
+export function createWebhookHandler(): DeliveryHandler {
   return (delivery) => {
     const intent = translate(delivery.name, delivery.payload);
     if (!intent) return { outcome: 'ignored' };
     return {
       outcome: `queued:${intent.kind}`,
-      job: sessionService.intentJob({
+      job: sessionJobs.intent({
         intent,
         deliveryId: delivery.id,
         receivedAt: new Date().toISOString(),

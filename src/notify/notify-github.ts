@@ -1,4 +1,16 @@
-import type { Octokit } from '../github/octokit.js';
+/** The one GitHub call a notification makes (an installation's Octokit has it). */
+export interface IssueCommenter {
+  rest: {
+    issues: {
+      createComment(params: {
+        owner: string;
+        repo: string;
+        issue_number: number;
+        body: string;
+      }): Promise<{ data: { id: number; html_url: string } }>;
+    };
+  };
+}
 
 export interface GitHubNotification {
   owner: string;
@@ -15,7 +27,7 @@ export interface GitHubNotification {
  * Octokit error on failure, so the delivering job retries.
  */
 export async function notifyGitHub(
-  octokit: Octokit,
+  octokit: IssueCommenter,
   { owner, repo, issueNumber, mentions, text }: GitHubNotification,
 ): Promise<{ commentId: number; url: string }> {
   const line = mentionLine(mentions);

@@ -1,12 +1,4 @@
-/** The issue as it was when the session was triggered. */
-export interface IssueSnapshot {
-  repository: string;
-  number: number;
-  title: string;
-  body: string;
-  url?: string | undefined;
-  comments: { author: string; body: string; createdAt?: string | undefined }[];
-}
+import type { IssueSnapshot } from '../sessions/session-context.js';
 
 // Format characters (zero-width, bidirectional, soft hyphen, BOM, tags) and control characters
 // other than tab and newline: text a reader cannot see but a model would obey.

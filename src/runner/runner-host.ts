@@ -2,31 +2,33 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { and, eq, inArray, like, notInArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { jobs, runners, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
 import type { JobQueue } from '../jobs/queue.js';
+import { reclaimLeasesOf } from '../jobs/reclaim-leases.js';
 import { createWorker, type Worker } from '../jobs/worker.js';
 import type { TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
-import { createSessionService } from '../sessions/session-service.js';
+import type { RunnerGitHub } from '../sessions/runner-github.js';
+import type { SessionService } from '../sessions/session-service.js';
+import { createSessionStore } from '../sessions/session-store.js';
 import { SettingsError } from '../settings.js';
 import type { AgentAdapter } from './adapters/adapter.js';
-import { type AdapterRegistryConfig, createAdapterRegistry } from './adapters/index.js';
-import type { RunnerGitHub } from './runner-github.js';
+import { createAdapterRegistry } from './adapters/index.js';
+import { pruneOrphanWorktrees } from './prune-worktrees.js';
+import type { RunnerDeps } from './runner-deps.js';
+import { registerRunner } from './runner-registry.js';
 import { createProcessRuntime } from './runtimes/process-runtime.js';
-import type { Runtime } from './runtimes/runtime.js';
+import type { RunningTurn, Runtime } from './runtimes/runtime.js';
 import { createTmuxRuntime } from './runtimes/tmux-runtime.js';
 import { createSessionJobs } from './session-jobs.js';
-import { createWorkspaces, type WorkspaceCheckout } from './workspaces.js';
-
-const HEARTBEAT_MS = 10_000;
-const VERSION = '0.1.0';
+import { createWorkspaces, type WorkspaceCheckout } from './workspace/workspaces.js';
 
 export interface RunnerHostOptions {
   database: Database;
   queue: JobQueue;
+  /** Every change of a session goes through it. */
+  sessions: SessionService;
   github: RunnerGitHub;
   operatorConfig: OperatorConfig;
   dataDir: string;
@@ -73,16 +75,14 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     (options.operatorConfig.runtime === 'tmux'
       ? createTmuxRuntime({ log: runnerLog })
       : createProcessRuntime({ log: runnerLog }));
-  // The operator config validated each agent against the command schema when it was loaded.
   const adapterFor =
-    options.adapterFor ??
-    createAdapterRegistry({
-      agents: options.operatorConfig.agents as AdapterRegistryConfig['agents'],
-    });
-  const sessionService = createSessionService({ queue });
-  const sessionJobs = createSessionJobs({
-    database,
-    sessionService,
+    options.adapterFor ?? createAdapterRegistry({ agents: options.operatorConfig.agents });
+  const store = createSessionStore(database.db);
+  const active = new Map<string, RunningTurn>();
+  const deps: RunnerDeps = {
+    sessions: options.sessions,
+    store,
+    db: database.db,
     workspaces,
     runtime,
     adapterFor,
@@ -94,46 +94,19 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     env: options.env ?? process.env,
     log: runnerLog,
     metrics: options.metrics,
+    active,
+  };
+  const sessionJobs = createSessionJobs(deps);
+
+  const stopHeartbeat = await registerRunner(database.db, {
+    id: runnerId,
+    maxSessions: options.maxSessions,
+    log: runnerLog,
   });
-
-  await database.db
-    .insert(runners)
-    .values({
-      id: runnerId,
-      hostname: os.hostname(),
-      pid: process.pid,
-      maxSessions: options.maxSessions,
-      version: VERSION,
-    })
-    .onConflictDoUpdate({
-      target: runners.id,
-      set: {
-        pid: process.pid,
-        maxSessions: options.maxSessions,
-        startedAt: sql`now()`,
-        heartbeatAt: sql`now()`,
-      },
-    });
-
-  // Jobs an earlier process of this runner held: claimable now rather than when their leases run out.
-  const reclaimed = await database.db
-    .update(jobs)
-    .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
-    .where(and(eq(jobs.status, 'running'), like(jobs.lockedBy, `${runnerId}:%`)))
-    .returning({ id: jobs.id });
-  if (reclaimed.length > 0)
-    runnerLog.info({ jobs: reclaimed.length }, 'taking back jobs from before the restart');
-
-  await pruneOrphanWorktrees();
-
-  const heartbeat = setInterval(() => {
-    database.db
-      .update(runners)
-      .set({ heartbeatAt: sql`now()` })
-      .where(eq(runners.id, runnerId))
-      .catch((error: unknown) => runnerLog.warn({ err: error }, 'heartbeat failed'));
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
+  const reclaimed = await reclaimLeasesOf(database.db, runnerId);
+  if (reclaimed > 0)
+    runnerLog.info({ jobs: reclaimed }, 'taking back jobs from before the restart');
+  await pruneOrphanWorktrees(workspaces, store, runnerLog);
 
   const workers: Worker[] = [
     createWorker({
@@ -160,45 +133,15 @@ export async function startRunnerHost(options: RunnerHostOptions) {
   for (const worker of workers) await worker.start();
   runnerLog.info({ maxSessions: options.maxSessions, runtime: runtime.name }, 'runner started');
 
-  /** Worktrees whose session ended or never existed (e.g. removed while the runner was down). */
-  async function pruneOrphanWorktrees() {
-    const onDisk = await workspaces.listSessions();
-    if (onDisk.length === 0) return;
-    const live = await database.db
-      .select({ id: sessions.id })
-      .from(sessions)
-      .where(
-        and(
-          inArray(sessions.id, onDisk),
-          notInArray(sessions.status, [...TERMINAL_SESSION_STATUSES]),
-        ),
-      );
-    const liveIds = new Set(live.map((s) => s.id));
-    for (const sessionId of onDisk) {
-      if (liveIds.has(sessionId)) continue;
-      const [row] = await database.db.select().from(sessions).where(eq(sessions.id, sessionId));
-      await workspaces
-        .remove({
-          sessionId,
-          repo: row ? { id: row.repositoryId, cloneUrl: row.cloneUrl } : null,
-          branch: row?.branch ?? null,
-        })
-        .catch((error: unknown) =>
-          runnerLog.warn({ err: error, sessionId }, 'could not prune worktree'),
-        );
-      runnerLog.info({ sessionId }, 'pruned a worktree with no live session');
-    }
-  }
-
   return {
     runnerId,
     runtime,
-    activeSessions: sessionJobs.activeSessions,
+    activeSessions: () => [...active.keys()],
     /** Where a session's worktree is (or will be) on this runner. */
     workspacePath: (sessionId: string) => workspaces.pathFor(sessionId),
     /** Stops taking jobs; running agent turns go on and are adopted by the next start. */
     async stop() {
-      clearInterval(heartbeat);
+      stopHeartbeat();
       await Promise.all(workers.map((w) => w.stop({ graceMs: options.stopGraceMs ?? 2_000 })));
       runnerLog.info('runner stopped');
     },

@@ -6,9 +6,13 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { deliveries, jobs, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
-import type { OperatorStartOutcome } from '../github/lifecycle.js';
-import type { OperatorStart } from '../sessions/intents.js';
-import { JOB_KINDS, type SessionService } from '../sessions/session-service.js';
+import {
+  type OperatorStart,
+  type OperatorStartOutcome,
+  operatorStartSchema,
+} from '../sessions/intents.js';
+import { JOB_KINDS } from '../sessions/job-kinds.js';
+import type { SessionService } from '../sessions/session-service.js';
 import { requireBearer } from './api-token.js';
 import { jsonBody, parse } from './http-input.js';
 import { findSession } from './session-queries.js';
@@ -107,7 +111,8 @@ export function operatorStartRoutes({
       )
       .orderBy(desc(jobs.id))
       .limit(1);
-    const start = job?.payload.intent as OperatorStart | undefined;
+    const parsed = operatorStartSchema.safeParse(job?.payload.intent);
+    const start = parsed.success ? parsed.data : undefined;
     const status = {
       id,
       outcome: record.outcome,
@@ -165,11 +170,11 @@ export function operatorStartRoutes({
         await tx
           .insert(deliveries)
           .values({ id, event: 'api', action: 'start-session', outcome: 'queued:operator-start' });
-        return sessionService.enqueueIntent(tx, {
-          intent,
-          deliveryId: id,
-          receivedAt: new Date().toISOString(),
-        });
+        return sessionService.enqueueIntent(
+          { intent, deliveryId: id, receivedAt: new Date().toISOString() },
+          undefined,
+          { tx },
+        );
       });
       const deadline = Date.now() + wait * 1000;
       let status = (await startStatus(id, job.id))!;

@@ -1,6 +1,8 @@
 import { HTTPException } from 'hono/http-exception';
 import type { Database } from '../db/client.js';
-import { isTerminal, type SessionService } from '../sessions/session-service.js';
+import { IllegalTransitionError } from '../sessions/illegal-transition.js';
+import type { SessionService } from '../sessions/session-service.js';
+import { isTerminal } from '../sessions/session-status.js';
 import { findSession } from './session-queries.js';
 
 /**
@@ -33,12 +35,13 @@ export function createSessionActions({
   return {
     async sendMessage(id, message) {
       await existing(id);
-      await db.transaction(async (tx) => {
-        const session = await sessionService.lockLive(tx, id);
-        if (!session) throw new HTTPException(409, { message: `session ${id} has ended` });
-        await sessionService.queueMessage(tx, session, message);
-        await sessionService.touch(tx, id);
-      });
+      try {
+        await sessionService.apply(id, { type: 'message', ...message });
+      } catch (error) {
+        if (error instanceof IllegalTransitionError && error.ended)
+          throw new HTTPException(409, { message: `session ${id} has ended` });
+        throw error;
+      }
     },
 
     async stop(id, { reason, cleanup }) {
@@ -47,9 +50,12 @@ export function createSessionActions({
         throw new HTTPException(409, {
           message: `session ${session.id} has ended (${session.status})`,
         });
-      await db.transaction((tx) =>
-        sessionService.requestStop(tx, session, { status: 'stopped', reason, cleanup }),
-      );
+      await sessionService.apply(id, {
+        type: 'stop-requested',
+        status: 'stopped',
+        reason,
+        cleanup,
+      });
     },
   };
 }

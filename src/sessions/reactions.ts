@@ -1,6 +1,6 @@
 import type { SessionStatus } from '../db/schema.js';
-import type { RepoConfig } from '../github/repo-config.js';
-import { isTerminal } from './session-service.js';
+import type { RepoConfig } from './repo-config.js';
+import { isTerminal } from './session-status.js';
 
 export const REACTION_KEYS = [
   'changes-requested',

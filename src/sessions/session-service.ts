@@ -1,33 +1,261 @@
+/**
+ * The one writer of sessions: each change locks the session's row, asks the state machine what
+ * follows, and writes the answer (status, columns, timeline events, queued messages, a new turn)
+ * with the jobs it causes, in one transaction. No other module writes the sessions table.
+ */
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import type { Executor, Tx } from '../db/client.js';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, Executor, Tx } from '../db/client.js';
 import {
-  type Job,
   jobs,
   type NewSession,
   type Session,
-  type SessionStatus,
   sessionEvents,
   sessionMessages,
   sessions,
-  TERMINAL_SESSION_STATUSES,
+  type Turn,
+  turns,
 } from '../db/schema.js';
 import type { JobQueue, NewJob } from '../jobs/queue.js';
+import { IllegalTransitionError } from './illegal-transition.js';
+import { type IntentJobPayload, JOB_KINDS, type Notice, sessionJobs } from './job-kinds.js';
+import type { LifecycleEvent, LifecycleEventType, Transition } from './lifecycle-event.js';
+import { configOf } from './session-context.js';
+import { transition } from './transition.js';
+import { turnFacts } from './turn-store.js';
 
-export const JOB_KINDS = {
-  spawn: 'session.spawn',
-  turn: 'session.turn',
-  stop: 'session.stop',
-  /** A webhook's intent, applied where GitHub can be asked (permissions, config, CI details). */
-  intent: 'github.intent',
-  /** Something the runner saw (agent-failed, agent-stuck) for the reaction rules. */
-  reaction: 'session.reaction',
-  statusComment: 'session.status-comment',
-  notify: 'session.notify',
-} as const;
+export type CreateSessionInput = Omit<NewSession, 'id' | 'status' | 'createdAt' | 'updatedAt'>;
 
-/** Agent turns can be adopted after many restarts; each claim counts as an attempt. */
-const TURN_JOB_ATTEMPTS = 25;
+export interface WriteOptions {
+  /** The caller's transaction; without one the service opens its own. */
+  tx?: Tx | undefined;
+  /** The webhook delivery behind the change, kept on its events and messages. */
+  deliveryId?: string | undefined;
+}
+
+export interface Applied {
+  /** The session as written. */
+  session: Session;
+  transition: Transition;
+  /** The turn the transition chose: the new row, or the unfinished one to resume. */
+  turn?: Turn | undefined;
+}
+
+/** Events whose transition needs the session's turns (numbers, the unfinished one, messages). */
+const NEEDS_TURN_FACTS = new Set<LifecycleEventType>(['turn-chosen', 'turn-finished', 'retry']);
+
+export type SessionService = ReturnType<typeof createSessionService>;
+
+export function createSessionService({
+  db,
+  queue,
+  now = () => new Date(),
+}: {
+  db: Db;
+  queue: JobQueue;
+  now?: () => Date;
+}) {
+  const within = <T>(tx: Tx | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    tx ? fn(tx) : db.transaction(fn);
+
+  async function record(
+    tx: Executor,
+    sessionId: string,
+    events: Transition['record'],
+    deliveryId?: string,
+  ) {
+    if (events.length === 0) return;
+    await tx
+      .insert(sessionEvents)
+      .values(events.map((e) => ({ sessionId, ...e, deliveryId: deliveryId ?? null })));
+  }
+
+  /** One pending status-comment edit per session: a burst of changes edits it once or twice. */
+  async function touch(tx: Executor, sessionId: string): Promise<void> {
+    const [pending] = await tx
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.kind, JOB_KINDS.statusComment),
+          eq(jobs.sessionId, sessionId),
+          eq(jobs.status, 'pending'),
+        ),
+      )
+      .limit(1);
+    if (!pending) await queue.enqueue(tx, sessionJobs.statusComment(sessionId));
+  }
+
+  async function enqueue(tx: Tx, sessionId: string, list: NewJob[]) {
+    for (const job of list) {
+      if (job.kind === JOB_KINDS.statusComment) await touch(tx, sessionId);
+      else await queue.enqueue(tx, job);
+    }
+  }
+
+  /** Writes what a transition says, inside tx; returns the turn it started or resumes. */
+  async function write(
+    tx: Tx,
+    session: Session,
+    t: Transition,
+    deliveryId: string | undefined,
+  ): Promise<{ session: Session; turn?: Turn | undefined }> {
+    let written = session;
+    if (t.status !== session.status || Object.keys(t.changes).length > 0) {
+      const [row] = await tx
+        .update(sessions)
+        .set({ ...t.changes, status: t.status, updatedAt: now() })
+        .where(eq(sessions.id, session.id))
+        .returning();
+      written = row!;
+    }
+    await record(tx, session.id, t.record, deliveryId);
+    if (t.messages.length > 0) {
+      await tx.insert(sessionMessages).values(
+        t.messages.map((m) => ({
+          sessionId: session.id,
+          ...m,
+          deliveryId: deliveryId ?? null,
+        })),
+      );
+    }
+    let turn: Turn | undefined;
+    if (t.turn && 'resume' in t.turn) turn = t.turn.resume;
+    else if (t.turn) {
+      const { number, runnerId, logPath, messageIds } = t.turn.start;
+      [turn] = await tx
+        .insert(turns)
+        .values({ sessionId: session.id, number, runnerId, logPath })
+        .returning();
+      if (messageIds.length > 0) {
+        await tx
+          .update(sessionMessages)
+          .set({ turnId: turn!.id })
+          .where(inArray(sessionMessages.id, messageIds));
+      }
+    }
+    await enqueue(tx, session.id, t.enqueue);
+    return { session: written, turn };
+  }
+
+  return {
+    /**
+     * Creates a queued session with its spawn job. Null when the issue already has a live
+     * session (the partial unique index decides, so racing deliveries create one).
+     */
+    async create(input: CreateSessionInput, options: WriteOptions = {}): Promise<Session | null> {
+      const id = newSessionId();
+      const t = transition(
+        null,
+        { type: 'created', sessionId: id, triggeredBy: input.triggeredBy, agent: input.agent },
+        configOf({ context: input.context ?? {} }),
+        now(),
+      );
+      return within(options.tx, async (tx) => {
+        const [row] = await tx
+          .insert(sessions)
+          .values({ ...input, id, status: t.status })
+          .onConflictDoNothing()
+          .returning();
+        if (!row) return null;
+        await write(tx, row, { ...t, status: row.status }, options.deliveryId);
+        return row;
+      });
+    },
+
+    /**
+     * Applies an event to a session: locks its row, asks the state machine, writes the answer
+     * and enqueues its jobs, all in one transaction. Throws IllegalTransitionError when the event
+     * cannot happen to the session as it is (its `ended` says whether it came too late).
+     */
+    async apply(
+      sessionId: string,
+      event: LifecycleEvent,
+      options: WriteOptions = {},
+    ): Promise<Applied> {
+      return within(options.tx, async (tx) => {
+        const [locked] = await tx
+          .select()
+          .from(sessions)
+          .where(eq(sessions.id, sessionId))
+          .for('update');
+        if (!locked) throw new IllegalTransitionError(null, event.type, sessionId);
+        const facts = NEEDS_TURN_FACTS.has(event.type) ? await turnFacts(tx, sessionId) : undefined;
+        const t = transition({ ...locked, turns: facts }, event, configOf(locked), now());
+        const written = await write(tx, locked, t, options.deliveryId);
+        return { ...written, transition: t };
+      });
+    },
+
+    /** Adds an event to the session's timeline; nothing about the session changes. */
+    async record(
+      sessionId: string,
+      kind: string,
+      data: Record<string, unknown> = {},
+      options: WriteOptions = {},
+    ): Promise<void> {
+      await record(options.tx ?? db, sessionId, [{ kind, data }], options.deliveryId);
+    },
+
+    /** Adds events to the session's timeline in one statement (an agent's output, in batches). */
+    async recordAll(
+      sessionId: string,
+      events: Transition['record'],
+      options: WriteOptions = {},
+    ): Promise<void> {
+      await record(options.tx ?? db, sessionId, events, options.deliveryId);
+    },
+
+    /** Tells the configured people (every channel, or the one named), as retried jobs. */
+    async notify(notices: Notice | Notice[], options: WriteOptions = {}): Promise<void> {
+      await within(options.tx, async (tx) => {
+        for (const notice of [notices].flat()) await queue.enqueue(tx, sessionJobs.notify(notice));
+      });
+    },
+
+    /** The session changed in a way its status comment shows: the comment is brought up to date. */
+    touch,
+
+    /** Asks the session's runner to look for queued messages (a no-op while a turn runs). */
+    async enqueueTurn(sessionId: string, runnerId: string, options: WriteOptions = {}) {
+      await queue.enqueue(options.tx ?? db, sessionJobs.turn(sessionId, runnerId));
+    },
+
+    /** Queues a webhook's intent for the lifecycle worker (optionally later, to look again). */
+    enqueueIntent(payload: IntentJobPayload, runAt?: Date, options: WriteOptions = {}) {
+      return queue.enqueue(options.tx ?? db, sessionJobs.intent(payload, runAt));
+    },
+
+    /** The agent's own session reference, for resuming it in the next turn. */
+    async recordAgentRef(sessionId: string, ref: string, options: WriteOptions = {}) {
+      await (options.tx ?? db)
+        .update(sessions)
+        .set({ agentSessionRef: ref, updatedAt: now() })
+        .where(eq(sessions.id, sessionId));
+    },
+
+    /**
+     * Claims the creation of the session's status comment (0 marks "being created"), so two
+     * jobs never post two comments. False when it exists or another job is creating it.
+     */
+    async claimStatusComment(sessionId: string): Promise<boolean> {
+      const claimed = await db
+        .update(sessions)
+        .set({ statusCommentId: 0 })
+        .where(and(eq(sessions.id, sessionId), sql`${sessions.statusCommentId} is null`))
+        .returning({ id: sessions.id });
+      return claimed.length > 0;
+    },
+
+    /** The status comment's id once made, or null to give the claim back after a failure. */
+    async setStatusComment(sessionId: string, commentId: number | null): Promise<void> {
+      await db
+        .update(sessions)
+        .set({ statusCommentId: commentId })
+        .where(eq(sessions.id, sessionId));
+    },
+  };
+}
 
 export function newSessionId(): string {
   // 12 base36 characters from 8 random bytes: safe for folders, branches and tmux.
@@ -35,220 +263,4 @@ export function newSessionId(): string {
     .toString(36)
     .padStart(12, '0')
     .slice(-12)}`;
-}
-
-export function isTerminal(status: SessionStatus): boolean {
-  return (TERMINAL_SESSION_STATUSES as readonly string[]).includes(status);
-}
-
-export type CreateSessionInput = Omit<NewSession, 'id' | 'status' | 'createdAt' | 'updatedAt'>;
-
-export type SessionService = ReturnType<typeof createSessionService>;
-
-/** State changes of sessions, each written with the job it causes in the caller's transaction. */
-export function createSessionService({ queue }: { queue: JobQueue }) {
-  async function event(
-    tx: Executor,
-    sessionId: string,
-    kind: string,
-    data: Record<string, unknown> = {},
-    deliveryId?: string,
-  ) {
-    await tx
-      .insert(sessionEvents)
-      .values({ sessionId, kind, data, deliveryId: deliveryId ?? null });
-  }
-
-  return {
-    event,
-
-    /**
-     * Creates a queued session and its spawn job. Returns null when the issue already has a live
-     * session (the partial unique index decides, so concurrent deliveries create one).
-     */
-    async create(tx: Tx, input: CreateSessionInput, deliveryId?: string): Promise<Session | null> {
-      const id = newSessionId();
-      const [row] = await tx
-        .insert(sessions)
-        .values({ ...input, id, status: 'queued' })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) return null;
-      await event(
-        tx,
-        id,
-        'created',
-        { triggeredBy: input.triggeredBy, agent: input.agent },
-        deliveryId,
-      );
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.spawn,
-        sessionId: id,
-        payload: { sessionId: id },
-        maxAttempts: TURN_JOB_ATTEMPTS,
-      });
-      return row;
-    },
-
-    /**
-     * Queues a message for the agent. It becomes the next turn once the current one ends;
-     * messages are delivered in order, each exactly once.
-     */
-    async queueMessage(
-      tx: Tx,
-      session: Pick<Session, 'id' | 'runnerId' | 'status'>,
-      message: { body: string; source: string; deliveryId?: string | undefined },
-    ): Promise<void> {
-      if (isTerminal(session.status))
-        throw new Error(`session ${session.id} has ended (${session.status})`);
-      await tx.insert(sessionMessages).values({
-        sessionId: session.id,
-        body: message.body,
-        source: message.source,
-        deliveryId: message.deliveryId ?? null,
-      });
-      await event(tx, session.id, 'message-queued', { source: message.source }, message.deliveryId);
-      await this.enqueueTurn(tx, session);
-    },
-
-    /** Asks the session's runner to run a turn for its queued messages (a no-op while one runs). */
-    async enqueueTurn(tx: Executor, session: Pick<Session, 'id' | 'runnerId'>): Promise<void> {
-      if (!session.runnerId) return; // the spawn job delivers whatever is queued by then
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.turn,
-        sessionId: session.id,
-        runnerId: session.runnerId,
-        payload: { sessionId: session.id },
-        maxAttempts: TURN_JOB_ATTEMPTS,
-      });
-    },
-
-    /** Stops any running turn and ends the session; cleanup removes its worktree. */
-    async requestStop(
-      tx: Tx,
-      session: Pick<Session, 'id' | 'runnerId' | 'status'>,
-      stop: {
-        status: Extract<SessionStatus, 'stopped' | 'closed' | 'merged' | 'failed'>;
-        reason: string;
-        cleanup: boolean;
-      },
-    ): Promise<void> {
-      if (isTerminal(session.status)) return;
-      await event(tx, session.id, 'stop-requested', stop);
-      if (!session.runnerId) {
-        // Never reached a runner: nothing runs and there is nothing on disk.
-        await tx
-          .update(sessions)
-          .set({
-            status: stop.status,
-            statusReason: stop.reason,
-            endedAt: sql`now()`,
-            updatedAt: sql`now()`,
-          })
-          .where(eq(sessions.id, session.id));
-        return;
-      }
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.stop,
-        sessionId: session.id,
-        runnerId: session.runnerId,
-        payload: { sessionId: session.id, ...stop },
-      });
-    },
-
-    /**
-     * The session changed: its status comment will be brought up to date. One pending update per
-     * session at a time, so a burst of transitions edits the comment once or twice, not each time.
-     */
-    async touch(tx: Executor, sessionId: string): Promise<void> {
-      const [pending] = await tx
-        .select({ id: jobs.id })
-        .from(jobs)
-        .where(
-          and(
-            eq(jobs.kind, JOB_KINDS.statusComment),
-            eq(jobs.sessionId, sessionId),
-            eq(jobs.status, 'pending'),
-          ),
-        )
-        .limit(1);
-      if (pending) return;
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.statusComment,
-        sessionId,
-        payload: { sessionId },
-        maxAttempts: 8,
-      });
-    },
-
-    /** Reports a runner-side event (agent-failed, agent-stuck) to the reaction rules. */
-    async react(
-      tx: Executor,
-      sessionId: string,
-      key: 'agent-failed' | 'agent-stuck',
-      detail: string,
-    ): Promise<void> {
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.reaction,
-        sessionId,
-        payload: { sessionId, key, detail },
-      });
-    },
-
-    /** Tells the configured people (every channel, or the one named) as a retried job. */
-    async notify(
-      tx: Executor,
-      sessionId: string,
-      notice: { reason: string; text: string; channel?: string },
-    ): Promise<void> {
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.notify,
-        sessionId,
-        payload: { sessionId, ...notice },
-        maxAttempts: 8,
-      });
-    },
-
-    /** Spawns the session again from the start (its workspace never got made). */
-    async respawn(tx: Executor, sessionId: string): Promise<void> {
-      await queue.enqueue(tx, {
-        kind: JOB_KINDS.spawn,
-        sessionId,
-        payload: { sessionId },
-        maxAttempts: TURN_JOB_ATTEMPTS,
-      });
-    },
-
-    /** A webhook's intent as a job for the lifecycle worker (optionally later, to look again). */
-    intentJob(payload: Record<string, unknown>, runAt?: Date): NewJob {
-      return { kind: JOB_KINDS.intent, payload, maxAttempts: 6, ...(runAt ? { runAt } : {}) };
-    },
-
-    /** Queues a webhook's intent for the lifecycle worker (optionally later, e.g. to look again). */
-    async enqueueIntent(
-      tx: Executor,
-      payload: Record<string, unknown>,
-      runAt?: Date,
-    ): Promise<Job> {
-      return queue.enqueue(tx, this.intentJob(payload, runAt));
-    },
-
-    /** Locks the session's row for the rest of the transaction; null when it is gone or ended. */
-    async lockLive(tx: Tx, sessionId: string): Promise<Session | null> {
-      const [locked] = await tx
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, sessionId))
-        .for('update');
-      return locked && !isTerminal(locked.status) ? locked : null;
-    },
-
-    async pendingMessages(tx: Executor, sessionId: string) {
-      return tx
-        .select()
-        .from(sessionMessages)
-        .where(and(eq(sessionMessages.sessionId, sessionId), isNull(sessionMessages.turnId)))
-        .orderBy(asc(sessionMessages.id));
-    },
-  };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LifecycleHarness, startLifecycle } from '../github/lifecycle-harness.js';
+import { type InProcess, startInProcess } from '../e2e/in-process.js';
 
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
 
@@ -14,14 +14,14 @@ const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import
  * UPDATE_SCREENSHOT=1 writes the screenshot to docs/dashboard.png; otherwise to a temp dir.
  */
 describe('the dashboard in a browser', () => {
-  let h: LifecycleHarness;
+  let h: InProcess;
   let context: BrowserContext;
   let page: Page;
   let dir: string;
   let gate: string;
 
   beforeAll(async () => {
-    h = await startLifecycle();
+    h = await startInProcess();
     dir = mkdtempSync(path.join(tmpdir(), 'ao-browser-'));
     gate = path.join(dir, 'let-the-agent-finish');
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveries, jobs, type Session } from '../../src/db/schema.js';
-import { JOB_KINDS } from '../../src/sessions/session-service.js';
+import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
 import { git } from '../helpers/git.js';
 import { type CliHarness, REPOSITORY, startCliHarness } from './harness.js';
 

@@ -74,6 +74,7 @@ describe.each(['postgres', 'pglite'] as const)('the real server on %s', (engine)
     expect(told).toContain('Please handle the null case.');
     expect(told).toContain('src/save.ts');
     expect(told).toContain('file can be null here');
+    expect(told).toContain('write(file)');
 
     // CI fails on the new head: the agent gets the failing check and its annotation.
     github.addCheckRun({

@@ -1,7 +1,8 @@
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildCiReport, cleanLogLine } from '../../src/github/ci-report.js';
+import { buildCiReport } from '../../src/github/ci-report.js';
+import { cleanLogLine } from '../../src/github/job-log-tail.js';
 
 const API = 'https://api.github.com';
 const BLOB = 'https://productionresultssa1.blob.core.windows.net';
@@ -470,6 +471,40 @@ describe('buildCiReport', () => {
       failedChecks: [],
       text: 'No failed check run or commit status was found on commit d6fde92.',
     });
+  });
+
+  it('names the run that failed in its headline when given the trigger', async () => {
+    mockChecks([checkRun(901, 'test', 'failure')]);
+    mockStatuses([]);
+    mockLog(901, jobLog(1));
+
+    const { text } = await buildCiReport(octokit(), {
+      owner: 'octo',
+      repo: 'widgets',
+      headSha: SHA,
+      trigger: { name: 'unit tests', event: 'check_suite:555:1' },
+    });
+
+    expect(text.split('\n')[0]).toBe(
+      'CI failed on commit d6fde92 (unit tests, check_suite:555:1): 1 check run failed.',
+    );
+    expect(text.match(/CI failed on/g)).toHaveLength(1);
+  });
+
+  it('names the trigger also when nothing failed on the commit', async () => {
+    mockChecks([checkRun(902, 'test', 'success')]);
+    mockStatuses([]);
+
+    const { text } = await buildCiReport(octokit(), {
+      owner: 'octo',
+      repo: 'widgets',
+      headSha: SHA,
+      trigger: { name: 'ci/jenkins', event: 'status:77:1' },
+    });
+
+    expect(text).toBe(
+      'No failed check run or commit status was found on commit d6fde92 (ci/jenkins, status:77:1).',
+    );
   });
 
   it('keeps the log timestamps when asked to', async () => {

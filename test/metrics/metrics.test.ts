@@ -16,7 +16,7 @@ import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.j
 import { createServerApp } from '../../src/server/app.js';
 import { MAX_WEBHOOK_BYTES, WEBHOOK_PATH } from '../../src/server/webhook-route.js';
 import { loadSettings } from '../../src/settings.js';
-import { type LifecycleHarness, startLifecycle } from '../github/lifecycle-harness.js';
+import { type InProcess, startInProcess } from '../e2e/in-process.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type LocalGitHub, startLocalGitHub } from '../helpers/local-github.js';
 import { generatePrivateKey } from '../helpers/processes.js';
@@ -193,6 +193,7 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
       host = await startRunnerHost({
         database: h.t.database,
         queue: h.queue,
+        sessions: h.service,
         github: createInstallationClient(createGitHubApp(settings, log).probot!),
         operatorConfig: operatorConfigSchema.parse({ agents: { fake: fakeAgentConfig } }),
         dataDir: h.root,
@@ -370,9 +371,9 @@ describe('GET /metrics while Postgres is unreachable', () => {
 });
 
 describe('a running orchestrator', () => {
-  let h: LifecycleHarness;
+  let h: InProcess;
   beforeAll(async () => {
-    h = await startLifecycle();
+    h = await startInProcess();
   });
   afterAll(() => h?.cleanup());
 

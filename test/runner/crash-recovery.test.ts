@@ -81,29 +81,30 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
     });
 
   it('records the outcome of every turn, leaves no process behind and delivers the queued message once', async () => {
-    const service = createSessionService({ queue: createJobQueue({ db: t.database.db }) });
+    const service = createSessionService({
+      db: t.database.db,
+      queue: createJobQueue({ db: t.database.db }),
+    });
     const create = (issueNumber: number, body: string) =>
-      t.database.db.transaction((tx) =>
-        service.create(tx, {
-          installationId: 7,
-          repositoryId: 1,
-          repositoryFullName: REPOSITORY,
-          cloneUrl: origin.url,
-          issueNumber,
-          agent: 'fake',
-          triggeredBy: 'alice',
-          context: {
-            issue: {
-              repository: REPOSITORY,
-              number: issueNumber,
-              title: `Issue ${issueNumber}`,
-              body,
-              comments: [],
-            },
-            config: { baseBranch: 'main' },
+      service.create({
+        installationId: 7,
+        repositoryId: 1,
+        repositoryFullName: REPOSITORY,
+        cloneUrl: origin.url,
+        issueNumber,
+        agent: 'fake',
+        triggeredBy: 'alice',
+        context: {
+          issue: {
+            repository: REPOSITORY,
+            number: issueNumber,
+            title: `Issue ${issueNumber}`,
+            body,
+            comments: [],
           },
-        }),
-      );
+          config: { baseBranch: 'main' },
+        },
+      });
 
     runner = await startRunner();
     // One turn outlives the crash and the restart (until the test lets it end); the other ends
@@ -119,11 +120,10 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
     const shortHandle = await until('the short turn to run', () => running(short.id));
 
     // A message arrives during the turn; then the app dies without any chance to clean up.
-    await t.database.db.transaction(async (tx) => {
-      await service.queueMessage(tx, await session(long.id), {
-        body: 'message sent during the crash',
-        source: 'alice',
-      });
+    await service.apply(long.id, {
+      type: 'message',
+      body: 'message sent during the crash',
+      source: 'alice',
     });
     runner.child.kill('SIGKILL');
     await runner.exited;

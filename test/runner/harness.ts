@@ -15,12 +15,12 @@ import {
 } from '../../src/db/schema.js';
 import { createGitHubApp } from '../../src/github/app.js';
 import { createInstallationClient } from '../../src/github/installation-client.js';
-import type { RepoConfig } from '../../src/github/repo-config.js';
 import { createJobQueue } from '../../src/jobs/queue.js';
 import { type OperatorConfig, operatorConfigSchema } from '../../src/operator-config.js';
 import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.js';
 import type { Runtime } from '../../src/runner/runtimes/runtime.js';
-import type { WorkspaceCheckout } from '../../src/runner/workspaces.js';
+import type { WorkspaceCheckout } from '../../src/runner/workspace/workspaces.js';
+import type { RepoConfig } from '../../src/sessions/repo-config.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
 import { loadSettings } from '../../src/settings.js';
 import { type Engine, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -69,7 +69,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   const root = mkdtempSync(path.join(tmpdir(), 'ao-runner-'));
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queue = createJobQueue({ db: t.database.db });
-  const service = createSessionService({ queue });
+  const service = createSessionService({ db: t.database.db, queue });
   const operatorConfig: OperatorConfig = operatorConfigSchema.parse({
     agents: { fake: fakeAgentConfig },
     ...options.operator,
@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   const hostOptions = {
     database: t.database,
     queue,
+    sessions: service,
     github: createInstallationClient(probot),
     operatorConfig,
     dataDir: root,
@@ -123,28 +124,26 @@ export async function startHarness(options: HarnessOptions = {}) {
       issueNumber += 1;
       const number = issueNumber;
       const title = issue.title ?? `Fix widget ${number}`;
-      const session = await t.database.db.transaction((tx) =>
-        service.create(tx, {
-          installationId: INSTALLATION_ID,
-          repositoryId: 1,
-          repositoryFullName: REPOSITORY,
-          cloneUrl: origin.url,
-          issueNumber: number,
-          agent: issue.agent ?? 'fake',
-          profile: issue.profile ?? null,
-          triggeredBy: 'alice',
-          context: {
-            issue: {
-              repository: REPOSITORY,
-              number,
-              title,
-              body: issue.body ?? 'Please fix it.',
-              comments: [],
-            },
-            config: { baseBranch: 'main', ...issue.config },
+      const session = await service.create({
+        installationId: INSTALLATION_ID,
+        repositoryId: 1,
+        repositoryFullName: REPOSITORY,
+        cloneUrl: origin.url,
+        issueNumber: number,
+        agent: issue.agent ?? 'fake',
+        profile: issue.profile ?? null,
+        triggeredBy: 'alice',
+        context: {
+          issue: {
+            repository: REPOSITORY,
+            number,
+            title,
+            body: issue.body ?? 'Please fix it.',
+            comments: [],
           },
-        }),
-      );
+          config: { baseBranch: 'main', ...issue.config },
+        },
+      });
       return session!;
     },
 
@@ -176,20 +175,15 @@ export async function startHarness(options: HarnessOptions = {}) {
     },
 
     async queueMessage(id: string, body: string, source = 'alice') {
-      await t.database.db.transaction(async (tx) => {
-        const [row] = await tx.select().from(sessions).where(eq(sessions.id, id));
-        await service.queueMessage(tx, row!, { body, source });
-      });
+      await service.apply(id, { type: 'message', body, source });
     },
 
     async requestStop(id: string, cleanup = true) {
-      await t.database.db.transaction(async (tx) => {
-        const [row] = await tx.select().from(sessions).where(eq(sessions.id, id));
-        await service.requestStop(tx, row!, {
-          status: 'stopped',
-          reason: 'stopped by alice',
-          cleanup,
-        });
+      await service.apply(id, {
+        type: 'stop-requested',
+        status: 'stopped',
+        reason: 'stopped by alice',
+        cleanup,
       });
     },
 

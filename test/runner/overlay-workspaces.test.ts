@@ -3,16 +3,17 @@
  * layouts: one shared checkout per commit, each session's changes in its own layer, mounts that
  * come back after a reboot, and shared checkouts deleted once no session stands on them.
  */
-import { access, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exists } from '../../src/runner/workspace/exists.js';
 import {
   createWorkspaces,
   type WorkspaceRepo,
   type Workspaces,
-} from '../../src/runner/workspaces.js';
+} from '../../src/runner/workspace/workspaces.js';
 import { createOrigin, git, type Origin } from '../helpers/git.js';
 import { mountsUnder, unmountUnder } from '../helpers/mounts.js';
 
@@ -36,11 +37,6 @@ afterEach(async () => {
   await origin.cleanup();
 });
 
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
 const sharedCheckouts = async () =>
   (await readdir(path.join(root, 'bases', '7')).catch(() => [] as string[]))
     .filter((name) => !name.endsWith('.index'))

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findExecutable } from '../../src/runner/runtimes/executables.js';
+import { findExecutable } from '../../src/runner/find-binary.js';
 import {
   createProcessRuntime,
   type RuntimeOptions,

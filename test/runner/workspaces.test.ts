@@ -1,13 +1,4 @@
-import {
-  access,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +6,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnsafeNameError } from '../../src/runner/names.js';
+import { exists } from '../../src/runner/workspace/exists.js';
 import {
   createWorkspaces,
   PushRejectedError,
@@ -22,7 +14,7 @@ import {
   WorkspaceError,
   type WorkspaceRepo,
   type Workspaces,
-} from '../../src/runner/workspaces.js';
+} from '../../src/runner/workspace/workspaces.js';
 import { createOrigin, git, type Origin, refSha } from '../helpers/git.js';
 import { unmountUnder } from '../helpers/mounts.js';
 
@@ -55,12 +47,6 @@ afterEach(async () => {
 });
 
 const mirrorOf = (id: number) => path.join(root, 'mirrors', `${id}.git`);
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
-
 async function branchesIn(repository: string): Promise<string[]> {
   const out = await git(repository, ['for-each-ref', '--format=%(refname:short)', 'refs/heads']);
   return out ? out.split('\n').sort() : [];

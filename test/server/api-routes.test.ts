@@ -6,11 +6,8 @@ import { deliveries, jobs, type Session, sessionMessages, sessions } from '../..
 import { recordOnly } from '../../src/github/deliveries.js';
 import { createJobQueue } from '../../src/jobs/queue.js';
 import { createServerApp } from '../../src/server/app.js';
-import {
-  createSessionService,
-  JOB_KINDS,
-  type SessionService,
-} from '../../src/sessions/session-service.js';
+import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
+import { createSessionService, type SessionService } from '../../src/sessions/session-service.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 const TOKEN = 'api-token-for-tests-0123456789';
@@ -31,7 +28,10 @@ describe.each(ENGINES)('the JSON API on %s', (engine) => {
 
   beforeAll(async () => {
     t = await openTestDatabase(engine);
-    service = createSessionService({ queue: createJobQueue({ db: t.database.db }) });
+    service = createSessionService({
+      db: t.database.db,
+      queue: createJobQueue({ db: t.database.db }),
+    });
     const webhooks = new Webhooks({ secret: 's' });
     app = createServerApp({
       database: t.database,
@@ -45,17 +45,15 @@ describe.each(ENGINES)('the JSON API on %s', (engine) => {
       ['octo/widgets', 2],
       ['octo/gadgets', 3],
     ] as const) {
-      const session = await t.database.db.transaction((tx) =>
-        service.create(tx, {
-          repositoryId: repository.length,
-          repositoryFullName: repository,
-          cloneUrl: `https://github.com/${repository}.git`,
-          issueNumber,
-          agent: 'claude-code',
-          triggeredBy: 'alice',
-          runnerId: 'r-test-0001',
-        }),
-      );
+      const session = await service.create({
+        repositoryId: repository.length,
+        repositoryFullName: repository,
+        cloneUrl: `https://github.com/${repository}.git`,
+        issueNumber,
+        agent: 'claude-code',
+        triggeredBy: 'alice',
+        runnerId: 'r-test-0001',
+      });
       created.push(session!);
     }
     await t.database.db
@@ -253,7 +251,10 @@ describe.each(ENGINES)('starting a session through the JSON API on %s', (engine)
 
   beforeAll(async () => {
     t = await openTestDatabase(engine);
-    service = createSessionService({ queue: createJobQueue({ db: t.database.db }) });
+    service = createSessionService({
+      db: t.database.db,
+      queue: createJobQueue({ db: t.database.db }),
+    });
     app = createServerApp({
       database: t.database,
       verify: async () => false,
@@ -261,16 +262,14 @@ describe.each(ENGINES)('starting a session through the JSON API on %s', (engine)
       log: pino({ level: 'silent' }),
       api: { sessionService: service, apiToken: TOKEN },
     });
-    live = (await t.database.db.transaction((tx) =>
-      service.create(tx, {
-        repositoryId: 12,
-        repositoryFullName: 'octo/widgets',
-        cloneUrl: 'https://github.com/octo/widgets.git',
-        issueNumber: 1,
-        agent: 'claude-code',
-        triggeredBy: 'alice',
-      }),
-    ))!;
+    live = (await service.create({
+      repositoryId: 12,
+      repositoryFullName: 'octo/widgets',
+      cloneUrl: 'https://github.com/octo/widgets.git',
+      issueNumber: 1,
+      agent: 'claude-code',
+      triggeredBy: 'alice',
+    }))!;
   });
   afterAll(() => t?.cleanup());
 
@@ -373,7 +372,7 @@ describe.each(ENGINES)('starting a session through the JSON API on %s', (engine)
   });
 
   it('gives the last n events of a session, oldest first', async () => {
-    for (const kind of ['one', 'two', 'three']) await service.event(t.database.db, live.id, kind);
+    for (const kind of ['one', 'two', 'three']) await service.record(live.id, kind);
     const res = (await (await get(`/api/sessions/${live.id}/events?last=2`)).json()) as {
       events: { kind: string }[];
     };
@@ -391,7 +390,10 @@ describe('the JSON API without a token configured', () => {
         handler: recordOnly,
         log: pino({ level: 'silent' }),
         api: {
-          sessionService: createSessionService({ queue: createJobQueue({ db: t.database.db }) }),
+          sessionService: createSessionService({
+            db: t.database.db,
+            queue: createJobQueue({ db: t.database.db }),
+          }),
           apiToken: null,
         },
       });

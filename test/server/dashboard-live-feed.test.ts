@@ -9,17 +9,18 @@ import { createSessionService } from '../../src/sessions/session-service.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 async function newSession(database: Database, issueNumber: number) {
-  const service = createSessionService({ queue: createJobQueue({ db: database.db }) });
-  const session = await database.db.transaction((tx) =>
-    service.create(tx, {
-      repositoryId: 1,
-      repositoryFullName: 'octo/widgets',
-      cloneUrl: 'https://github.com/octo/widgets.git',
-      issueNumber,
-      agent: 'claude-code',
-      triggeredBy: 'alice',
-    }),
-  );
+  const service = createSessionService({
+    db: database.db,
+    queue: createJobQueue({ db: database.db }),
+  });
+  const session = await service.create({
+    repositoryId: 1,
+    repositoryFullName: 'octo/widgets',
+    cloneUrl: 'https://github.com/octo/widgets.git',
+    issueNumber,
+    agent: 'claude-code',
+    triggeredBy: 'alice',
+  });
   return session!;
 }
 

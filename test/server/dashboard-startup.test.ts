@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Orchestrator, startOrchestrator } from '../../src/server/start.js';
+import { type Orchestrator, startOrchestrator } from '../../src/composition/start-orchestrator.js';
 import { loadSettings } from '../../src/settings.js';
 
 describe('the dashboard of a started app', () => {

@@ -17,11 +17,8 @@ import { createJobQueue } from '../../src/jobs/queue.js';
 import { createServerApp } from '../../src/server/app.js';
 import { SESSION_COOKIE } from '../../src/server/dashboard/dashboard-auth.js';
 import { createLiveFeed, type LiveFeed } from '../../src/server/dashboard/live-feed.js';
-import {
-  createSessionService,
-  JOB_KINDS,
-  type SessionService,
-} from '../../src/sessions/session-service.js';
+import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
+import { createSessionService, type SessionService } from '../../src/sessions/session-service.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 const TOKEN = 'dashboard-token-for-tests-0123456789';
@@ -95,20 +92,18 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
     title: string,
     runnerId: string | null = 'r-test-0001',
   ) {
-    const session = await t.database.db.transaction((tx) =>
-      service.create(tx, {
-        repositoryId: repository.length,
-        repositoryFullName: repository,
-        cloneUrl: `https://github.com/${repository}.git`,
-        issueNumber,
-        agent: 'claude-code',
-        triggeredBy: 'alice',
-        runnerId,
-        context: {
-          issue: { title, url: `https://github.example/${repository}/issues/${issueNumber}` },
-        },
-      }),
-    );
+    const session = await service.create({
+      repositoryId: repository.length,
+      repositoryFullName: repository,
+      cloneUrl: `https://github.com/${repository}.git`,
+      issueNumber,
+      agent: 'claude-code',
+      triggeredBy: 'alice',
+      runnerId,
+      context: {
+        issue: { title, url: `https://github.example/${repository}/issues/${issueNumber}` },
+      },
+    });
     created.push(session!);
     return session!;
   }
@@ -116,7 +111,7 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
   beforeAll(async () => {
     t = await openTestDatabase(engine);
     const { db } = t.database;
-    service = createSessionService({ queue: createJobQueue({ db }) });
+    service = createSessionService({ db, queue: createJobQueue({ db }) });
     feed = createLiveFeed({ database: t.database, log: pino({ level: 'silent' }), intervalMs: 50 });
     app = createServerApp({
       database: t.database,
@@ -537,7 +532,10 @@ describe('the dashboard without API_TOKEN (production)', () => {
         handler: recordOnly,
         log: pino({ level: 'silent' }),
         api: {
-          sessionService: createSessionService({ queue: createJobQueue({ db: t.database.db }) }),
+          sessionService: createSessionService({
+            db: t.database.db,
+            queue: createJobQueue({ db: t.database.db }),
+          }),
           apiToken: null,
         },
         dashboard: { liveFeed: feed, githubUrl: 'https://github.com' },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import nock from 'nock';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Orchestrator, startOrchestrator } from '../../src/server/start.js';
+import { type Orchestrator, startOrchestrator } from '../../src/composition/start-orchestrator.js';
 import { loadSettings } from '../../src/settings.js';
 
 describe('setup mode (no APP_ID or private key yet)', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TERMINAL_SESSION_STATUSES } from '../../src/db/schema.js';
-import { type RepoConfig, repoConfigSchema } from '../../src/github/repo-config.js';
 import {
   DEFAULT_REACTIONS,
   decide,
   REACTION_KEYS,
   type SessionView,
 } from '../../src/sessions/reactions.js';
+import { type RepoConfig, repoConfigSchema } from '../../src/sessions/repo-config.js';
 
 const HEAD = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
 const OLD_HEAD = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';

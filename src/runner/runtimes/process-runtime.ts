@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
+import { findExecutable } from '../find-binary.js';
 import { adoptTurn } from './adopt-turn.js';
-import { findExecutable } from './executables.js';
-import type { Runtime, TurnHandle, TurnSpec } from './runtime.js';
+import type { Runtime, TurnHandle } from './runtime.js';
 import { prepareTurnFiles } from './turn-files.js';
-import { turnAlive, watchTurn } from './watch-turn.js';
+import { turnAlive, turnWatcher } from './watch-turn.js';
 import { wrapperArgs } from './wrapper.js';
 
 export interface RuntimeOptions {
@@ -26,14 +26,7 @@ export function createProcessRuntime({
   pollMs = 200,
 }: RuntimeOptions): Runtime {
   const bash = findExecutable('bash');
-  const watch = (spec: TurnSpec, handle: TurnHandle) =>
-    watchTurn({
-      spec,
-      handle,
-      log: log.child({ sessionId: spec.sessionId, turnId: spec.turnId }),
-      graceMs,
-      pollMs,
-    });
+  const watch = turnWatcher({ log, graceMs, pollMs });
 
   return {
     name: 'process',

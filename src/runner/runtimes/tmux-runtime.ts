@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { findExecutable } from '../find-binary.js';
 import { tmuxWindowName } from '../names.js';
 import { adoptTurn } from './adopt-turn.js';
-import { findExecutable } from './executables.js';
 import { waitForOwnGroup } from './process-group.js';
 import type { RuntimeOptions } from './process-runtime.js';
 import type { Runtime, TurnHandle, TurnSpec } from './runtime.js';
 import { prepareTurnFiles } from './turn-files.js';
-import { turnAlive, watchTurn } from './watch-turn.js';
+import { turnAlive, turnWatcher } from './watch-turn.js';
 import { argvFileContents, wrapperArgs } from './wrapper.js';
 
 const run = promisify(execFile);
@@ -92,18 +92,15 @@ export function createTmuxRuntime({
     if (panePid === String(handle.pid)) await tmux(['kill-window', '-t', handle.tmuxTarget]);
   };
 
-  const watch = (spec: TurnSpec, handle: TurnHandle) =>
-    watchTurn({
-      spec,
-      handle,
-      log: log.child({ sessionId: spec.sessionId, turnId: spec.turnId }),
-      graceMs,
-      pollMs,
-      cleanup: async () => {
-        await closeWindow(handle);
-        await rm(argvFile(spec), { force: true });
-      },
-    });
+  const watch = turnWatcher({
+    log,
+    graceMs,
+    pollMs,
+    cleanup: async (spec, handle) => {
+      await closeWindow(handle);
+      await rm(argvFile(spec), { force: true });
+    },
+  });
 
   return {
     name: 'tmux',

@@ -39,14 +39,7 @@ export interface WatchTurnOptions {
  * exit file once the group is gone. Its timers never keep the app alive: the turn outlives
  * the app by design and is adopted after a restart.
  */
-export function watchTurn({
-  spec,
-  handle,
-  log,
-  graceMs,
-  pollMs,
-  cleanup,
-}: WatchTurnOptions): RunningTurn {
+function watchTurn({ spec, handle, log, graceMs, pollMs, cleanup }: WatchTurnOptions): RunningTurn {
   const pgid = handle.pid;
   let stopped = false;
   let timedOut = false;
@@ -122,4 +115,26 @@ export function watchTurn({
       await done;
     },
   };
+}
+
+/**
+ * How a runtime watches its turns: each with a logger of its session and turn, and the
+ * runtime's own cleanup (tmux closes the window) once the group is gone.
+ */
+export function turnWatcher(options: {
+  log: Logger;
+  graceMs: number;
+  pollMs: number;
+  cleanup?: (spec: TurnSpec, handle: TurnHandle) => Promise<void>;
+}): (spec: TurnSpec, handle: TurnHandle) => RunningTurn {
+  const { log, graceMs, pollMs, cleanup } = options;
+  return (spec, handle) =>
+    watchTurn({
+      spec,
+      handle,
+      log: log.child({ sessionId: spec.sessionId, turnId: spec.turnId }),
+      graceMs,
+      pollMs,
+      ...(cleanup ? { cleanup: () => cleanup(spec, handle) } : {}),
+    });
 }

@@ -12,6 +12,7 @@ import {
   sessionsById,
 } from '../session-queries.js';
 import type { LiveFeed } from './live-feed.js';
+import { followLiveFeed, updateChain } from './live-stream.js';
 import { SessionRow } from './views/parts.js';
 
 export interface StreamDeps {
@@ -24,9 +25,6 @@ export interface StreamDeps {
 
 /** How far back `since` reaches, so that nothing changed while a page travels is missed. */
 export const SINCE_MARGIN_MS = 5_000;
-
-/** Keeps proxies from closing a quiet stream. */
-export const PING_MS = 15_000;
 
 /** A rendered fragment as text (every component here renders synchronously). */
 export async function render(element: JSX.Element): Promise<string> {
@@ -74,48 +72,29 @@ export function streamSessionList(
       }
     };
 
-    let chain = Promise.resolve();
-    const enqueue = (work: () => Promise<void>) => {
-      chain = chain
-        .then(work)
-        .catch((error) => deps.log.warn({ err: error }, 'dashboard stream update failed'));
-    };
-
-    await stream.write('retry: 3000\n\n');
-    let unsubscribe = () => {};
-    const ping = setInterval(
-      () => enqueue(() => stream.write(': ping\n\n').then(() => {})),
-      PING_MS,
-    );
+    const updates = updateChain(deps.log);
     try {
-      await new Promise<void>((resolve) => {
-        if (stream.aborted) return resolve();
-        stream.onAbort(resolve);
-        unsubscribe = deps.liveFeed.subscribe({
-          onReady() {
-            if (since === undefined) return;
-            enqueue(async () => {
-              const changed = await db
-                .select({ id: sessions.id })
-                .from(sessions)
-                .where(gt(sessions.updatedAt, new Date(since)));
-              await sendRows(changed.map((s) => s.id));
-            });
-          },
-          onChange(change) {
-            const ids = new Set([
-              ...change.sessions.map((s) => s.id),
-              ...change.events.map((e) => e.sessionId),
-            ]);
-            if (ids.size > 0) enqueue(() => sendRows([...ids]));
-          },
-          onClose: resolve,
-        });
+      await followLiveFeed(stream, deps.liveFeed, updates.enqueue, {
+        onReady() {
+          if (since === undefined) return;
+          updates.enqueue(async () => {
+            const changed = await db
+              .select({ id: sessions.id })
+              .from(sessions)
+              .where(gt(sessions.updatedAt, new Date(since)));
+            await sendRows(changed.map((s) => s.id));
+          });
+        },
+        onChange(change) {
+          const ids = new Set([
+            ...change.sessions.map((s) => s.id),
+            ...change.events.map((e) => e.sessionId),
+          ]);
+          if (ids.size > 0) updates.enqueue(() => sendRows([...ids]));
+        },
       });
     } finally {
-      clearInterval(ping);
-      unsubscribe();
-      await chain;
+      await updates.settled();
     }
   });
 }

@@ -1,11 +1,12 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Session, SessionEvent } from '../../db/schema.js';
-import { tailLines } from '../../runner/log-tail.js';
-import { isTerminal } from '../../sessions/session-service.js';
+import { isTerminal } from '../../sessions/session-status.js';
+import { tailLines } from '../../shared/log-tail.js';
 import { eventsOf, findSession, messagesOf, turnsOf } from '../session-queries.js';
+import { followLiveFeed, updateChain } from './live-stream.js';
 import { outputPlace } from './output-tail.js';
-import { PING_MS, render, type StreamDeps } from './session-list-stream.js';
+import { render, type StreamDeps } from './session-list-stream.js';
 import { cleanLine } from './views/format.js';
 import { EventItem, MessageList, SessionSummary } from './views/parts.js';
 import { outputNote } from './views/session-page.js';
@@ -47,14 +48,7 @@ export function streamSession(
     const send = (event: string, data: unknown) =>
       stream.writeSSE({ event, data: JSON.stringify(data), id: id() });
 
-    let chain = Promise.resolve();
-    const enqueue = (work: () => Promise<void>) => {
-      chain = chain
-        .then(work)
-        .catch((error) =>
-          deps.log.warn({ err: error, sessionId }, 'dashboard stream update failed'),
-        );
-    };
+    const { enqueue, settled } = updateChain(deps.log, { sessionId });
 
     const sendSession = async (session: Session) => {
       const html = await render(
@@ -138,46 +132,32 @@ export function streamSession(
       tail = { turn, stop, done };
     };
 
-    await stream.write('retry: 3000\n\n');
-
-    let unsubscribe = () => {};
-    const ping = setInterval(
-      () => enqueue(() => stream.write(': ping\n\n').then(() => {})),
-      PING_MS,
-    );
     try {
-      await new Promise<void>((resolve) => {
-        if (stream.aborted) return resolve();
-        stream.onAbort(resolve);
-        unsubscribe = deps.liveFeed.subscribe({
-          // What happened since the page was made (or the stream last sent something).
-          onReady() {
-            enqueue(async () => {
-              const session = await findSession(db, sessionId);
-              if (session) await sendSession(session);
-              await sendEvents(await eventsOf(db, sessionId, { after: lastEvent }));
-              await sendMessages();
-              await follow();
-            });
-          },
-          onChange(change) {
-            const session = change.sessions.find((s) => s.id === sessionId);
-            const events = change.events.filter((e) => e.sessionId === sessionId);
-            if (!session && events.length === 0) return;
-            enqueue(async () => {
-              if (session) await sendSession(session);
-              await sendEvents(events);
-              if (events.some((e) => e.kind.startsWith('message'))) await sendMessages();
-              await follow();
-            });
-          },
-          onClose: resolve,
-        });
+      await followLiveFeed(stream, deps.liveFeed, enqueue, {
+        // What happened since the page was made (or the stream last sent something).
+        onReady() {
+          enqueue(async () => {
+            const session = await findSession(db, sessionId);
+            if (session) await sendSession(session);
+            await sendEvents(await eventsOf(db, sessionId, { after: lastEvent }));
+            await sendMessages();
+            await follow();
+          });
+        },
+        onChange(change) {
+          const session = change.sessions.find((s) => s.id === sessionId);
+          const events = change.events.filter((e) => e.sessionId === sessionId);
+          if (!session && events.length === 0) return;
+          enqueue(async () => {
+            if (session) await sendSession(session);
+            await sendEvents(events);
+            if (events.some((e) => e.kind.startsWith('message'))) await sendMessages();
+            await follow();
+          });
+        },
       });
     } finally {
-      clearInterval(ping);
-      unsubscribe();
-      await chain;
+      await settled();
       if (batchTimer) clearTimeout(batchTimer);
       tail?.stop.abort();
       await tail?.done;

@@ -1,5 +1,5 @@
 import type { Session, SessionEvent, SessionMessage, Turn } from '../../../db/schema.js';
-import { isTerminal } from '../../../sessions/session-service.js';
+import { isTerminal } from '../../../sessions/session-status.js';
 import type { OutputPlace } from '../output-tail.js';
 import { Layout } from './layout.js';
 import { EventItem, MessageList, SessionSummary } from './parts.js';

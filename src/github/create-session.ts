@@ -1,0 +1,95 @@
+import type { Session } from '../db/schema.js';
+import type { Actor, RepoRef } from '../sessions/intents.js';
+import type { RepoConfig } from '../sessions/repo-config.js';
+import type { LifecycleDeps } from './lifecycle-deps.js';
+import type { Octokit } from './octokit.js';
+import { splitRepo } from './octokit.js';
+import { reply } from './replies.js';
+import { REPO_CONFIG_PATH } from './repo-config-loader.js';
+
+/** Who `triggeredBy` names for a session started through the API: not a login, so never mentioned. */
+export const API_TRIGGER = 'operator (API)';
+
+export interface NewSessionRequest {
+  installationId: number;
+  repo: RepoRef;
+  sender: Actor;
+  config: RepoConfig;
+  issue: { number: number; title: string; body: string; url: string };
+  /** When the trigger reached the app: comments after it are not the task. */
+  receivedAt: string;
+  deliveryId: string;
+  profile?: string | undefined;
+  /** On a pull request no session made: its branch, base and number. */
+  pullRequest?: { branch: string; baseBranch: string; number: number };
+  /** The operator's choice over the repository's `agent`. */
+  agent?: string | undefined;
+  /** Started through the API: the operator's message joins the issue in the first prompt. */
+  api?: { message?: string | undefined };
+}
+
+/**
+ * Creates a session for an issue, with the issue's comments as of the trigger. Null when the
+ * repository is at its `maxConcurrent` (the issue is told) or the issue has a live session.
+ */
+export async function createSession(
+  deps: Pick<LifecycleDeps, 'sessions' | 'store' | 'operatorConfig'>,
+  octokit: Octokit,
+  request: NewSessionRequest,
+): Promise<Session | null> {
+  const { repo, config, issue } = request;
+  const live = await deps.store.liveCount(repo.id);
+  if (live >= config.maxConcurrent) {
+    await reply(
+      octokit,
+      repo.fullName,
+      issue.number,
+      `This repository already has ${live} agent sessions running, its limit (\`maxConcurrent\` in \`${REPO_CONFIG_PATH}\`). Try again when one finishes.`,
+    );
+    return null;
+  }
+  const { owner, repo: name } = splitRepo(repo.fullName);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner,
+    repo: name,
+    issue_number: issue.number,
+    per_page: 100,
+  });
+  const asOfTrigger = comments
+    .filter((c) => c.created_at <= request.receivedAt && c.user?.type !== 'Bot')
+    .map((c) => ({
+      author: c.user?.login ?? 'ghost',
+      body: c.body ?? '',
+      createdAt: c.created_at,
+    }));
+  if (request.api?.message)
+    asOfTrigger.push({
+      author: API_TRIGGER,
+      body: request.api.message,
+      createdAt: request.receivedAt,
+    });
+  const profileName = request.profile ?? config.profile;
+  const profile = profileName ? deps.operatorConfig.profiles[profileName] : undefined;
+  const pr = request.pullRequest;
+  return deps.sessions.create(
+    {
+      installationId: request.installationId,
+      repositoryId: repo.id,
+      repositoryFullName: repo.fullName,
+      cloneUrl: repo.cloneUrl,
+      issueNumber: issue.number,
+      prNumber: pr?.number ?? null,
+      branch: pr?.branch ?? null,
+      baseBranch: pr?.baseBranch ?? config.baseBranch ?? repo.defaultBranch,
+      agent: profile?.agent ?? request.agent ?? config.agent,
+      profile: profile ? profileName! : null,
+      triggeredBy: request.sender.login,
+      context: {
+        issue: { repository: repo.fullName, ...issue, comments: asOfTrigger },
+        config,
+        ...(request.api ? { startedThrough: 'api' } : {}),
+      },
+    },
+    { deliveryId: request.deliveryId },
+  );
+}

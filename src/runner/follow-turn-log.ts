@@ -1,0 +1,106 @@
+import type { Session, Turn } from '../db/schema.js';
+import { saveTurnOffset } from '../sessions/turn-store.js';
+import { tailLines } from '../shared/log-tail.js';
+import type { AgentAdapter, AgentEvent } from './adapters/adapter.js';
+import type { RunnerDeps } from './runner-deps.js';
+import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
+
+export type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
+
+export interface TurnOutcome extends TurnResult {
+  /** The agent's result event for the turn, when it printed one. */
+  result: ResultEvent | undefined;
+}
+
+const FLUSH_MS = 500;
+const MAX_TEXT = 4_000;
+
+/**
+ * Follows a turn's log into session events until the turn ends. Returns 'detached' when the job
+ * is taken away (shutdown, lost lease): the agent keeps running and is adopted later, and the
+ * parsed offset is saved so no event is recorded twice.
+ */
+export async function followTurnLog(
+  deps: Pick<RunnerDeps, 'db' | 'sessions' | 'store'>,
+  input: {
+    session: Session;
+    turn: Turn;
+    adapter: AgentAdapter;
+    running: RunningTurn | undefined;
+    /** Set when an adopted turn had already ended. */
+    finished: TurnResult | undefined;
+    signal: AbortSignal;
+  },
+): Promise<TurnOutcome | 'detached'> {
+  const { session, turn, adapter, running, signal } = input;
+  const parse = adapter.createParser();
+  let offset = turn.logOffset;
+  let pending: { kind: string; data: Record<string, unknown> }[] = [];
+  let sessionRef: string | undefined;
+  let result: ResultEvent | undefined;
+
+  const onLine = (line: string, endOffset: number) => {
+    offset = endOffset;
+    for (const event of parse(line)) {
+      if (event.type === 'session') sessionRef = event.ref;
+      if (event.type === 'result') result = event;
+      pending.push({ kind: `agent.${event.type}`, data: { turn: turn.number, ...clip(event) } });
+    }
+  };
+
+  let flushing = Promise.resolve();
+  const flush = () => {
+    flushing = flushing.then(async () => {
+      const batch = pending;
+      const ref = sessionRef;
+      pending = [];
+      sessionRef = undefined;
+      await deps.db.transaction(async (tx) => {
+        await deps.sessions.recordAll(session.id, batch, { tx });
+        await saveTurnOffset(tx, turn.id, offset);
+        if (ref) await deps.sessions.recordAgentRef(session.id, ref, { tx });
+      });
+    });
+    return flushing;
+  };
+
+  const stopTail = new AbortController();
+  const tailing = tailLines(turn.logPath, onLine, {
+    signal: stopTail.signal,
+    fromOffset: turn.logOffset,
+  });
+  const timer = setInterval(() => void flush().catch(() => {}), FLUSH_MS);
+
+  let ended: TurnResult | 'detached';
+  try {
+    if (input.finished) {
+      ended = input.finished;
+    } else {
+      const detached = new Promise<'detached'>((resolve) => {
+        if (signal.aborted) resolve('detached');
+        signal.addEventListener('abort', () => resolve('detached'), { once: true });
+      });
+      ended = await Promise.race([running!.done, detached]);
+    }
+  } finally {
+    clearInterval(timer);
+    stopTail.abort();
+    await tailing;
+    await flush();
+  }
+  if (ended === 'detached') return 'detached';
+
+  // An adopted turn's result may have been recorded before the restart.
+  result ??= (await deps.store.lastAgentResult(session.id, turn.number)) as ResultEvent | undefined;
+  return { ...ended, result };
+}
+
+function clip(event: AgentEvent): Record<string, unknown> {
+  const data: Record<string, unknown> = { ...event };
+  for (const key of ['text', 'summary'] as const) {
+    const value = data[key];
+    if (typeof value === 'string' && value.length > MAX_TEXT)
+      data[key] = `${value.slice(0, MAX_TEXT)}… [truncated]`;
+  }
+  return data;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { SessionStore } from '../sessions/session-store.js';
+import type { Workspaces } from './workspace/workspaces.js';
+
+/** Removes worktrees whose session ended or never existed (e.g. removed while the runner was down). */
+export async function pruneOrphanWorktrees(
+  workspaces: Workspaces,
+  store: SessionStore,
+  log: Logger,
+): Promise<void> {
+  const onDisk = await workspaces.listSessions();
+  const live = await store.liveAmong(onDisk);
+  for (const sessionId of onDisk) {
+    if (live.has(sessionId)) continue;
+    const row = await store.find(sessionId);
+    await workspaces
+      .remove({
+        sessionId,
+        repo: row ? { id: row.repositoryId, cloneUrl: row.cloneUrl } : null,
+        branch: row?.branch ?? null,
+      })
+      .catch((error: unknown) => log.warn({ err: error, sessionId }, 'could not prune worktree'));
+    log.info({ sessionId }, 'pruned a worktree with no live session');
+  }
+}

@@ -1,0 +1,61 @@
+import type { Session, Turn } from '../db/schema.js';
+import type { JobContext } from '../jobs/worker.js';
+import { markTurnRunning } from '../sessions/turn-store.js';
+import type { AgentAdapter } from './adapters/adapter.js';
+import { afterTurn } from './after-turn.js';
+import { followTurnLog } from './follow-turn-log.js';
+import type { RunnerDeps } from './runner-deps.js';
+import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
+import { turnHandleOf } from './runtimes/turn-handle.js';
+import { turnSpec } from './turn-command.js';
+import { writeTurnInput } from './turn-files.js';
+
+/**
+ * Runs one turn, or takes over one an earlier process started, and follows it to its end; returns
+ * early, leaving the agent running to be adopted, when the job is taken away.
+ */
+export async function runTurn(
+  deps: RunnerDeps,
+  session: Session,
+  turn: Turn,
+  adapter: AgentAdapter,
+  context: JobContext,
+): Promise<void> {
+  await writeTurnInput(deps, session, turn);
+  const spec = turnSpec(deps, adapter, session, turn);
+  const handle = turnHandleOf(turn.handle);
+  context.log.debug({ turn: turn.number, adopting: Boolean(handle) }, 'running turn');
+  let running: RunningTurn | undefined = deps.active.get(session.id);
+  let finishedEarlier: TurnResult | undefined;
+  if (!running && handle) {
+    const adopted = await deps.runtime.adopt(spec, handle);
+    if ('done' in adopted) running = adopted;
+    else finishedEarlier = adopted;
+    await deps.sessions.record(session.id, 'turn-adopted', {
+      turn: turn.number,
+      alive: Boolean(running),
+    });
+  }
+  if (!running && !finishedEarlier) {
+    await deps.workspaces.ready(session.id); // an overlay unmounted by a reboot is mounted again
+    running = await deps.runtime.start(spec);
+    await markTurnRunning(deps.db, turn.id, running.handle);
+    await deps.sessions.record(session.id, 'turn-started', {
+      turn: turn.number,
+      argv0: spec.argv[0],
+    });
+  }
+  if (running) deps.active.set(session.id, running);
+
+  const outcome = await followTurnLog(deps, {
+    session,
+    turn,
+    adapter,
+    running,
+    finished: finishedEarlier,
+    signal: context.signal,
+  });
+  if (outcome === 'detached') return; // shutting down or lease lost: the turn runs on, to be adopted
+  deps.active.delete(session.id);
+  await afterTurn(deps, session, turn, outcome);
+}

@@ -1,0 +1,104 @@
+/**
+ * Workspaces: one bare mirror per repository, fetched before each new worktree, and one git
+ * worktree per session on its own branch under `<root>/sessions/<sessionId>`. Git operations on
+ * a mirror (fetch, worktree add and remove, prune) run one at a time; different repositories run
+ * in parallel. The installation token reaches git only on the command line of the commands that
+ * talk to the remote.
+ */
+
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { assertSessionId } from '../names.js';
+import { commitAll } from './commit-all.js';
+import { createWorktree } from './create-worktree.js';
+import { existingWorktree } from './existing-worktree.js';
+import { fetchMirror } from './fetch-mirror.js';
+import { type GitOptions, runGit } from './git-command.js';
+import { headSha } from './head-sha.js';
+import { createKeyedMutex } from './keyed-mutex.js';
+import { listSessions } from './list-sessions.js';
+import { createMirrors } from './mirrors.js';
+import { createOverlays } from './overlays.js';
+import { pushBranch } from './push-branch.js';
+import { removeWorktree } from './remove-worktree.js';
+import type { WorkspaceDeps } from './workspace-deps.js';
+import type { GitIdentity, Workspaces } from './workspace-types.js';
+
+export {
+  PushRejectedError,
+  WorkspaceError,
+  type WorkspaceErrorContext,
+} from './workspace-error.js';
+export type {
+  CommitInput,
+  CreatedWorkspace,
+  CreateInput,
+  FetchInput,
+  GitAuth,
+  GitIdentity,
+  PushInput,
+  PushResult,
+  RemoveInput,
+  WorkspaceRepo,
+  Workspaces,
+} from './workspace-types.js';
+
+export const DEFAULT_IDENTITY: GitIdentity = {
+  name: 'Agent Orchestrator',
+  email: 'agent-orchestrator@users.noreply.github.com',
+};
+
+export type WorkspaceCheckout = 'worktree' | 'overlay';
+
+export interface WorkspacesOptions {
+  /** Holds `mirrors/` and `sessions/`. */
+  root: string;
+  log: Logger;
+  /** The author of commits made in the worktrees (default DEFAULT_IDENTITY). */
+  identity?: GitIdentity;
+  /** Any single git command is killed after this long (default 10 minutes). */
+  timeoutMs?: number;
+  /**
+   * How a session's files are laid out: `worktree` (default) checks every file out per session;
+   * `overlay` mounts one shared checkout per commit under the session's own changes (see
+   * overlays.ts; Linux, permission to mount).
+   */
+  checkout?: WorkspaceCheckout;
+}
+
+export function createWorkspaces({
+  root,
+  log,
+  identity = DEFAULT_IDENTITY,
+  timeoutMs = 600_000,
+  checkout = 'worktree',
+}: WorkspacesOptions): Workspaces {
+  const mirrorsDir = path.resolve(root, 'mirrors');
+  const sessionsDir = path.resolve(root, 'sessions');
+  const git = (cwd: string, args: string[], options: Omit<GitOptions, 'cwd'> = {}) =>
+    runGit(args, { cwd, ceilings: [mirrorsDir, sessionsDir], timeoutMs, ...options });
+  const deps: WorkspaceDeps = {
+    git,
+    mirrors: createMirrors({ dir: mirrorsDir, git, identity, log }),
+    overlays:
+      checkout === 'overlay' ? createOverlays({ root: path.resolve(root), git, log }) : null,
+    mutex: createKeyedMutex<number>(),
+    log,
+    sessionsDir,
+    pathFor: (sessionId) => path.join(sessionsDir, assertSessionId(sessionId)),
+  };
+  return {
+    create: (input) => createWorktree(deps, input),
+    remove: (input) => removeWorktree(deps, input),
+    commitAll: (input) => commitAll(deps, input),
+    push: (input) => pushBranch(deps, input),
+    fetch: (input) => fetchMirror(deps, input),
+    headSha: (sessionId) => headSha(deps, sessionId),
+    pathFor: deps.pathFor,
+    listSessions: () => listSessions(sessionsDir),
+    ready: (sessionId) => existingWorktree(deps, sessionId),
+    async check() {
+      await deps.overlays?.check();
+    },
+  };
+}

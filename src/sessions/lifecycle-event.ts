@@ -1,0 +1,119 @@
+/**
+ * The vocabulary of the session state machine: what can happen to a session (the events), what a
+ * session looks like to the machine (the snapshot), and what the machine answers (a transition).
+ */
+import type { Session, Turn } from '../db/schema.js';
+import type { NewJob } from '../jobs/queue.js';
+import type { ReactionKey } from './reactions.js';
+import type { SessionStatus, TerminalStatus } from './session-status.js';
+
+/** What a turn came to, as the runner's classifier puts it. */
+export type TurnVerdict =
+  | { kind: 'ok' }
+  /** The agent exited non-zero, or ran past its time limit: the reaction rules hear of it. */
+  | { kind: 'agent-failed' | 'agent-stuck'; reason: string }
+  /** The runner could not finish the turn's work (push failed, cost limit reached). */
+  | { kind: 'needs-human'; reason: string };
+
+export interface TurnUsage {
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type LifecycleEvent =
+  /** A trigger made the session (its row is inserted with the status this gives). */
+  | { type: 'created'; sessionId: string; triggeredBy: string; agent: string }
+  /** A runner took the spawn job and makes the workspace. */
+  | { type: 'spawn-started'; runnerId: string; branch: string; baseBranch: string }
+  | { type: 'workspace-ready'; path: string; headSha: string; baseSha: string }
+  /** The agent cannot start: unknown agent, program missing, a setup command failed. */
+  | { type: 'spawn-failed'; reason: string }
+  /** A runner wants to run the session's next turn (the first, or one for queued messages). */
+  | { type: 'turn-chosen'; first: boolean; runnerId: string; stateDir: string }
+  | {
+      type: 'turn-finished';
+      turn: number;
+      verdict: TurnVerdict;
+      usage: TurnUsage;
+      /** The worktree's head after the turn, when it could be read. */
+      headSha?: string | undefined;
+      /** The pull request the turn opened (or found). */
+      prNumber?: number | undefined;
+    }
+  | { type: 'stop-requested'; status: TerminalStatus; reason: string; cleanup: boolean }
+  /** The runner stopped the session's turn and cleaned up: the session is over. */
+  | { type: 'ended'; status: TerminalStatus; reason: string; cleanedUp: boolean }
+  /**
+   * Something happened that the reaction rules decide on (`decide` runs on the locked row). For
+   * send-to-agent, body is what the agent is told; an empty body sends nothing.
+   */
+  | { type: 'reaction'; key: ReactionKey; headSha?: string | undefined; body?: string }
+  /** A message for the agent: it becomes the next turn. */
+  | { type: 'message'; body: string; source: string }
+  /** A human's command: the reaction counts start over. */
+  | { type: 'human-command'; by: string }
+  | { type: 'retry'; by: string }
+  | { type: 'pr-linked'; kind: 'pr-opened' | 'pr-updated'; prNumber: number; headSha: string }
+  /** The session's runner is gone: another (or any, when null) makes the workspace again. */
+  | { type: 'takeover'; from: string; runnerId: string | null };
+
+export type LifecycleEventType = LifecycleEvent['type'];
+export type EventOf<T extends LifecycleEventType> = Extract<LifecycleEvent, { type: T }>;
+
+/** What the machine needs to know of a session's turns, for the events that choose them. */
+export interface TurnFacts {
+  /** The highest turn number so far; null before the first turn. */
+  last: number | null;
+  /** A turn that has not finished (found again after a restart). */
+  unfinished: Turn | null;
+  /** Messages queued for the agent and not yet delivered, oldest first. */
+  pending: { id: number }[];
+}
+
+/** The session row as the machine sees it, with its turn facts where the event needs them. */
+export type SessionSnapshot = Session & { turns?: TurnFacts | undefined };
+
+/** The columns a transition writes besides the status. */
+export type SessionChanges = Partial<
+  Pick<
+    Session,
+    | 'statusReason'
+    | 'runnerId'
+    | 'branch'
+    | 'baseBranch'
+    | 'workspacePath'
+    | 'headSha'
+    | 'prNumber'
+    | 'reactionAttempts'
+    | 'costUsd'
+    | 'inputTokens'
+    | 'outputTokens'
+    | 'context'
+    | 'endedAt'
+  >
+>;
+
+/** A new turn to insert: its number, where its log goes, and the messages it delivers. */
+export interface TurnPlan {
+  number: number;
+  runnerId: string;
+  logPath: string;
+  messageIds: number[];
+}
+
+/** What follows an event: the next status, what to write, record and enqueue. Nothing done yet. */
+export interface Transition {
+  status: SessionStatus;
+  changes: SessionChanges;
+  /** Events for the session's timeline, in order. */
+  record: { kind: string; data: Record<string, unknown> }[];
+  /** Jobs to enqueue with the change (a status-comment job is kept to one pending per session). */
+  enqueue: NewJob[];
+  /** Messages to queue for the agent. */
+  messages: { body: string; source: string }[];
+  /** The turn to run: an unfinished one again, or a new one. */
+  turn?: { resume: Turn } | { start: TurnPlan } | undefined;
+  /** Why nothing changed, when nothing did (a stale job, nothing pending, already ended). */
+  ignored?: string | undefined;
+}
