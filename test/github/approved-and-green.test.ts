@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ApprovalState,
+  isApprovedAndGreen,
+  reviewsApprove,
+} from '../../src/github/approved-and-green.js';
+
+type Reviews = ApprovalState['reviews'];
+const r = (login: string | null, state: string) => ({ login, state });
+
+describe('reviewsApprove', () => {
+  it.each<[string, Reviews, boolean]>([
+    ['no review at all', [], false],
+    ['one approval', [r('bob', 'APPROVED')], true],
+    ['only comments', [r('bob', 'COMMENTED'), r('carol', 'COMMENTED')], false],
+    [
+      'an approval followed by a comment of the same reviewer',
+      [r('bob', 'APPROVED'), r('bob', 'COMMENTED')],
+      true,
+    ],
+    [
+      'a change request the same reviewer later approved',
+      [r('bob', 'CHANGES_REQUESTED'), r('bob', 'APPROVED')],
+      true,
+    ],
+    [
+      'an approval the same reviewer later turned into a change request',
+      [r('bob', 'APPROVED'), r('bob', 'CHANGES_REQUESTED')],
+      false,
+    ],
+    [
+      'an approval while another reviewer requests changes',
+      [r('bob', 'APPROVED'), r('carol', 'CHANGES_REQUESTED')],
+      false,
+    ],
+    [
+      'an approval after another reviewer’s change request was dismissed',
+      [r('carol', 'CHANGES_REQUESTED'), r('carol', 'DISMISSED'), r('bob', 'APPROVED')],
+      true,
+    ],
+    ['an approval that was dismissed', [r('bob', 'APPROVED'), r('bob', 'DISMISSED')], false],
+    ['an approval by a deleted account (ghost)', [r(null, 'APPROVED')], false],
+    [
+      'a change request by a deleted account next to an approval',
+      [r(null, 'CHANGES_REQUESTED'), r('bob', 'APPROVED')],
+      true,
+    ],
+  ])('%s approves: %s', (_, reviews, approves) => {
+    expect(reviewsApprove(reviews)).toBe(approves);
+  });
+});
+
+describe('isApprovedAndGreen', () => {
+  const approved: Reviews = [r('bob', 'APPROVED')];
+  const run = (status: string, conclusion: string | null) => ({ status, conclusion });
+  const none = { count: 0, state: 'pending' };
+
+  it.each<[string, ApprovalState, boolean]>([
+    [
+      'approved, no checks and no statuses (GitHub says pending for none)',
+      { reviews: approved, checkRuns: [], statuses: none },
+      true,
+    ],
+    [
+      'approved, every check passed',
+      {
+        reviews: approved,
+        checkRuns: [run('completed', 'success'), run('completed', 'success')],
+        statuses: none,
+      },
+      true,
+    ],
+    [
+      'approved, checks neutral or skipped',
+      {
+        reviews: approved,
+        checkRuns: [run('completed', 'neutral'), run('completed', 'skipped')],
+        statuses: none,
+      },
+      true,
+    ],
+    [
+      'approved, a check failed',
+      {
+        reviews: approved,
+        checkRuns: [run('completed', 'success'), run('completed', 'failure')],
+        statuses: none,
+      },
+      false,
+    ],
+    [
+      'approved, a check timed out',
+      { reviews: approved, checkRuns: [run('completed', 'timed_out')], statuses: none },
+      false,
+    ],
+    [
+      'approved, a check was cancelled',
+      { reviews: approved, checkRuns: [run('completed', 'cancelled')], statuses: none },
+      false,
+    ],
+    [
+      'approved, a check waits for an action',
+      { reviews: approved, checkRuns: [run('completed', 'action_required')], statuses: none },
+      false,
+    ],
+    [
+      'approved, a check still runs',
+      { reviews: approved, checkRuns: [run('in_progress', null)], statuses: none },
+      false,
+    ],
+    [
+      'approved, a check is queued',
+      { reviews: approved, checkRuns: [run('queued', null)], statuses: none },
+      false,
+    ],
+    [
+      'approved, statuses all green',
+      {
+        reviews: approved,
+        checkRuns: [run('completed', 'success')],
+        statuses: { count: 2, state: 'success' },
+      },
+      true,
+    ],
+    [
+      'approved, a status pending',
+      {
+        reviews: approved,
+        checkRuns: [run('completed', 'success')],
+        statuses: { count: 2, state: 'pending' },
+      },
+      false,
+    ],
+    [
+      'approved, a status failed',
+      { reviews: approved, checkRuns: [], statuses: { count: 1, state: 'failure' } },
+      false,
+    ],
+    [
+      'approved, a status errored',
+      { reviews: approved, checkRuns: [], statuses: { count: 1, state: 'error' } },
+      false,
+    ],
+    [
+      'green but not approved',
+      {
+        reviews: [r('bob', 'COMMENTED')],
+        checkRuns: [run('completed', 'success')],
+        statuses: none,
+      },
+      false,
+    ],
+    [
+      'green but changes requested',
+      {
+        reviews: [r('bob', 'APPROVED'), r('carol', 'CHANGES_REQUESTED')],
+        checkRuns: [run('completed', 'success')],
+        statuses: none,
+      },
+      false,
+    ],
+  ])('%s: %s', (_, state, expected) => {
+    expect(isApprovedAndGreen(state)).toBe(expected);
+  });
+});
