@@ -6,6 +6,7 @@ import { firstNotice } from '../db/notices.js';
 import { createLifecycle } from '../github/create-lifecycle.js';
 import { recordStartOutcome } from '../github/deliveries.js';
 import type { Octokit } from '../github/octokit.js';
+import { createRoles } from '../github/roles.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
 import { notifyJob } from '../notify/notify-job.js';
@@ -46,6 +47,7 @@ export function createLifecycleWorkers(input: LifecycleWorkersInput): Worker[] {
         store,
         octokitFor,
         operatorConfig: input.operatorConfig,
+        roles: createRoles(),
         log,
         publicUrl: input.publicUrl,
         isAgent: input.isAgent,

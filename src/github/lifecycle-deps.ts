@@ -3,6 +3,7 @@ import type { OperatorConfig } from '../operator-config.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { Octokit } from './octokit.js';
+import type { Roles } from './roles.js';
 
 /** What the GitHub handlers work with; each is passed in, so a test can hand in its own. */
 export interface LifecycleDeps {
@@ -13,6 +14,8 @@ export interface LifecycleDeps {
   /** An installation's Octokit; without an id, the app's own (its JWT), as Probot's auth(). */
   octokitFor(installationId?: number): Promise<Octokit>;
   operatorConfig: OperatorConfig;
+  /** Who may drive agents: collaborators' roles, remembered for a short while. */
+  roles: Roles;
   log: Logger;
   /** The dashboard's address, for links in status comments. */
   publicUrl?: string | undefined;

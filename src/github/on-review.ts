@@ -24,6 +24,7 @@ export async function onReview(
     intent.repo.fullName,
     intent.sender,
     deps.operatorConfig.allowedBots,
+    deps.roles,
   );
   if (!gate.allowed) return `ignored: reviewer ${gate.reason}`;
   if (intent.state === 'approved')

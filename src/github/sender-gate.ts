@@ -9,7 +9,7 @@ import { refusal, reply } from './replies.js';
  * short reply (a bot nothing). Returns the refusal as an outcome, or null when allowed.
  */
 export async function gateOrRefuse(
-  deps: Pick<LifecycleDeps, 'operatorConfig'>,
+  deps: Pick<LifecycleDeps, 'operatorConfig' | 'roles'>,
   octokit: Octokit,
   intent: { repo: RepoRef; sender: Actor },
   issueNumber: number,
@@ -19,6 +19,7 @@ export async function gateOrRefuse(
     intent.repo.fullName,
     intent.sender,
     deps.operatorConfig.allowedBots,
+    deps.roles,
   );
   if (gate.allowed) return null;
   if (!gate.silent)

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { Job, Session } from '../../../src/db/schema.js';
 import type { LifecycleDeps } from '../../../src/github/lifecycle-deps.js';
 import type { Octokit } from '../../../src/github/octokit.js';
+import { uncachedRoles } from '../../../src/github/roles.js';
 import { operatorConfigSchema } from '../../../src/operator-config.js';
 import { IllegalTransitionError } from '../../../src/sessions/illegal-transition.js';
 import type { LifecycleEvent, Transition } from '../../../src/sessions/lifecycle-event.js';
@@ -292,6 +293,8 @@ export function fakeLifecycle(options: FakeLifecycleOptions = {}): FakeLifecycle
       return octokit();
     },
     operatorConfig,
+    // Asked of the mocked GitHub every time, so each test's nock mocks say who has which role.
+    roles: uncachedRoles,
     log: pino({ level: 'silent' }),
     publicUrl: options.publicUrl,
     isAgent: (name) => BUILT_IN_AGENTS.includes(name) || Object.hasOwn(operatorConfig.agents, name),
