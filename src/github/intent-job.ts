@@ -4,12 +4,12 @@ import { intentJobPayload } from '../sessions/job-kinds.js';
 import type { LifecycleDeps } from './lifecycle-deps.js';
 import { onCi } from './on-ci.js';
 import { onComment } from './on-comment.js';
+import { onIssueClosed } from './on-issue-closed.js';
 import { onLabel } from './on-label.js';
 import { onOperatorStart } from './on-operator-start.js';
 import { onPullRequest } from './on-pull-request.js';
 import { onPush } from './on-push.js';
 import { onReview } from './on-review.js';
-import { stopWithoutPr } from './stop-without-pr.js';
 
 /** The job of a webhook's intent (or an operator's start): its handler, by kind. */
 export function intentJob(deps: LifecycleDeps) {
@@ -44,7 +44,7 @@ function dispatch(
     case 'label-removed':
       return onLabel(deps, intent, receivedAt, deliveryId);
     case 'issue-closed':
-      return stopWithoutPr(deps, intent.repo.id, intent.issueNumber, 'issue closed');
+      return onIssueClosed(deps, intent, deliveryId);
     case 'comment':
       return onComment(deps, intent, receivedAt, deliveryId);
     case 'review':

@@ -69,6 +69,7 @@ async function runCommand(
         status: 'stopped',
         reason: `stopped by @${intent.sender.login}`,
         cleanup: true,
+        by: intent.sender.login,
       });
       return 'stop-requested';
     }

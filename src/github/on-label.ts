@@ -10,7 +10,7 @@ const PROFILE_LABEL = 'agent:';
 
 /**
  * The trigger label (or `agent:<profile>`) added by a writer starts a session on the issue;
- * removed, it stops one that has no pull request yet.
+ * removed by a writer, it stops one that has no pull request yet.
  */
 export async function onLabel(
   deps: LifecycleDeps,
@@ -24,10 +24,15 @@ export async function onLabel(
     ? intent.label.slice(PROFILE_LABEL.length)
     : undefined;
   if (intent.label !== config.label && !profile) return 'ignored';
-  if (intent.kind === 'label-removed')
-    return stopWithoutPr(deps, intent.repo.id, intent.issue.number, 'trigger label removed');
+  // Adding the label starts a session and removing it stops one: either needs a writer.
   const refused = await gateOrRefuse(deps, octokit, intent, intent.issue.number);
   if (refused) return refused;
+  if (intent.kind === 'label-removed') {
+    return stopWithoutPr(deps, intent.repo.id, intent.issue.number, {
+      reason: `trigger label removed by @${intent.sender.login}`,
+      by: intent.sender.login,
+    });
+  }
   if (profile && !deps.operatorConfig.profiles[profile]) {
     await reply(
       octokit,

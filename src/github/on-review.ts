@@ -8,7 +8,8 @@ import { buildReviewReport } from './review-report.js';
 
 /**
  * A writer's review of a session's pull request: changes requested go to the agent with the
- * inline comments; an approval may make it approved-and-green.
+ * inline comments; an approval may make it approved-and-green. Anyone else's review is recorded
+ * on the session and changes nothing.
  */
 export async function onReview(
   deps: LifecycleDeps,
@@ -26,7 +27,19 @@ export async function onReview(
     deps.operatorConfig.allowedBots,
     deps.roles,
   );
-  if (!gate.allowed) return `ignored: reviewer ${gate.reason}`;
+  if (!gate.allowed) {
+    // Recorded on the session's timeline, so a maintainer sees whose review did not count.
+    await deps.sessions.record(
+      session.id,
+      'ignored',
+      {
+        key: intent.state === 'approved' ? 'approved-and-green' : 'changes-requested',
+        reason: `review by @${intent.sender.login}, who may not steer the agent (${gate.reason})`,
+      },
+      { deliveryId },
+    );
+    return `ignored: reviewer ${gate.reason}`;
+  }
   if (intent.state === 'approved')
     return reactWhenApprovedAndGreen(deps, octokit, session, deliveryId);
   const { owner, repo } = splitRepo(intent.repo.fullName);

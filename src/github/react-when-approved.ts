@@ -7,12 +7,12 @@ import { react } from './react.js';
 
 /** After an approval or a green CI result: the approved-and-green reaction, once both hold. */
 export async function reactWhenApprovedAndGreen(
-  deps: Pick<LifecycleDeps, 'sessions' | 'octokitFor'>,
+  deps: Pick<LifecycleDeps, 'sessions' | 'octokitFor' | 'operatorConfig' | 'roles'>,
   octokit: Octokit,
   session: Session,
   deliveryId: string,
 ): Promise<string> {
-  const state = await fetchApprovalState(octokit, session);
+  const state = await fetchApprovalState(deps, octokit, session);
   if (!state || !isApprovedAndGreen(state)) return 'not-yet-approved-and-green';
   await react(deps, session, {
     key: 'approved-and-green',

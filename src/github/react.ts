@@ -12,6 +12,8 @@ export interface ReactionInput {
   /** What the agent is told, fetched only when the rules would send it something. */
   message?: () => Promise<string>;
   deliveryId?: string | undefined;
+  /** Whose action caused it, kept on a stop it leads to. */
+  by?: string | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function react(
   try {
     applied = await deps.sessions.apply(
       session.id,
-      { type: 'reaction', key, headSha, ...(body !== undefined ? { body } : {}) },
+      { type: 'reaction', key, headSha, by: input.by, ...(body !== undefined ? { body } : {}) },
       { deliveryId: input.deliveryId },
     );
   } catch (error) {

@@ -9,7 +9,7 @@ export async function stopWithoutPr(
   deps: Pick<LifecycleDeps, 'sessions' | 'store'>,
   repositoryId: number,
   issueNumber: number,
-  reason: string,
+  stop: { reason: string; by: string },
 ): Promise<string> {
   const session = await deps.store.liveOnIssue(repositoryId, issueNumber);
   if (!session) return 'no-session';
@@ -18,8 +18,9 @@ export async function stopWithoutPr(
     await deps.sessions.apply(session.id, {
       type: 'stop-requested',
       status: 'closed',
-      reason,
+      reason: stop.reason,
       cleanup: true,
+      by: stop.by,
     });
   } catch (error) {
     if (error instanceof IllegalTransitionError && error.ended) return 'no-session';

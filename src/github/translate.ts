@@ -86,7 +86,13 @@ function fromIssues(payload: unknown, base: Base): Intent | null {
   const event = issueEvent.safeParse(payload);
   if (!event.success) return null;
   const { action, issue } = event.data;
-  if (action === 'closed') return { ...base, kind: 'issue-closed', issueNumber: issue.number };
+  if (action === 'closed')
+    return {
+      ...base,
+      kind: 'issue-closed',
+      issueNumber: issue.number,
+      issueAuthor: issue.user?.login ?? null,
+    };
   if (action === 'labeled' || action === 'unlabeled')
     return fromLabel(payload, base, issue, issue.pull_request != null);
   return null;
@@ -127,8 +133,7 @@ function fromPullRequest(payload: unknown, base: Base): Intent | null {
         branch: pr.head.ref,
         baseBranch: pr.base.ref,
         headSha: pr.head.sha,
-        // A deleted fork leaves head.repo null; treat it as a fork.
-        fromFork: pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo?.full_name,
+        fromFork: isFork(pr),
       };
     case 'closed':
       return {
@@ -137,10 +142,19 @@ function fromPullRequest(payload: unknown, base: Base): Intent | null {
         prNumber: pr.number,
         branch: pr.head.ref,
         merged: pr.merged === true,
+        fromFork: isFork(pr),
       };
     default:
       return null;
   }
+}
+
+/** A pull request whose head is not in the base repository; a deleted fork leaves head.repo null. */
+function isFork(pr: {
+  head: { repo: { full_name: string } | null };
+  base: { repo: { full_name: string } | null };
+}): boolean {
+  return pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo?.full_name;
 }
 
 function fromReview(payload: unknown, base: Base): Intent | null {

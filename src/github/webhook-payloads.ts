@@ -42,6 +42,8 @@ export const issueFields = z.object({
   html_url: nonEmpty,
   /** Present (an object) when the issue is a pull request. */
   pull_request: z.unknown().optional(),
+  /** Who opened it; null for a deleted account. */
+  user: z.object({ login: nonEmpty }).nullish(),
 });
 export const labeled = z.object({
   action: z.enum(['labeled', 'unlabeled']),

@@ -87,6 +87,7 @@ export function apiRoutes(deps: ApiDeps) {
       await actions.stop(c.req.param('id'), {
         reason: 'stopped through the API',
         cleanup: input.cleanup,
+        by: 'api',
       });
       return c.json({ stopping: true }, 202);
     });

@@ -14,7 +14,7 @@ export interface SessionActions {
   /** Queues a message for the agent; it becomes the next turn. */
   sendMessage(id: string, message: { body: string; source: string }): Promise<void>;
   /** Stops any running turn and ends the session; cleanup removes its worktree. */
-  stop(id: string, stop: { reason: string; cleanup: boolean }): Promise<void>;
+  stop(id: string, stop: { reason: string; cleanup: boolean; by: string }): Promise<void>;
 }
 
 export function createSessionActions({
@@ -44,7 +44,7 @@ export function createSessionActions({
       }
     },
 
-    async stop(id, { reason, cleanup }) {
+    async stop(id, { reason, cleanup, by }) {
       const session = await existing(id);
       if (isTerminal(session.status))
         throw new HTTPException(409, {
@@ -55,6 +55,7 @@ export function createSessionActions({
         status: 'stopped',
         reason,
         cleanup,
+        by,
       });
     },
   };

@@ -51,7 +51,13 @@ export const intentSchema = z.discriminatedUnion('kind', [
       isPullRequest: z.boolean(),
     }),
   }),
-  z.object({ ...base, kind: z.literal('issue-closed'), issueNumber: z.number().int() }),
+  z.object({
+    ...base,
+    kind: z.literal('issue-closed'),
+    issueNumber: z.number().int(),
+    /** Who opened the issue (they may close it and so end its session); null when unknown. */
+    issueAuthor: z.string().nullable().default(null),
+  }),
   z.object({
     ...base,
     /** An issue or pull request comment holding a command line (`/agent ...`). */
@@ -101,6 +107,8 @@ export const intentSchema = z.discriminatedUnion('kind', [
     prNumber: z.number().int(),
     branch: z.string(),
     merged: z.boolean(),
+    /** Its head is not in the base repository: never a session's by its branch name. */
+    fromFork: z.boolean().default(false),
   }),
   z.object({ ...base, kind: z.literal('push'), branch: z.string(), headSha: z.string() }),
 ]);

@@ -41,14 +41,28 @@ export type LifecycleEvent =
       /** The pull request the turn opened (or found). */
       prNumber?: number | undefined;
     }
-  | { type: 'stop-requested'; status: TerminalStatus; reason: string; cleanup: boolean }
+  | {
+      type: 'stop-requested';
+      status: TerminalStatus;
+      reason: string;
+      cleanup: boolean;
+      /** Who stopped it: a login, `api`, `dashboard`. */
+      by: string;
+    }
   /** The runner stopped the session's turn and cleaned up: the session is over. */
   | { type: 'ended'; status: TerminalStatus; reason: string; cleanedUp: boolean }
   /**
    * Something happened that the reaction rules decide on (`decide` runs on the locked row). For
    * send-to-agent, body is what the agent is told; an empty body sends nothing.
    */
-  | { type: 'reaction'; key: ReactionKey; headSha?: string | undefined; body?: string }
+  | {
+      type: 'reaction';
+      key: ReactionKey;
+      headSha?: string | undefined;
+      body?: string;
+      /** Whose action it was (the webhook's sender), kept on a stop it causes. */
+      by?: string | undefined;
+    }
   /** A message for the agent: it becomes the next turn. */
   | { type: 'message'; body: string; source: string }
   /** A human's command: the reaction counts start over. */

@@ -56,7 +56,7 @@ export function reactionTransition(
       const status = decision.status === 'merged' ? 'merged' : 'closed';
       const stop = stopRequested(
         s,
-        { type: 'stop-requested', status, reason: key, cleanup: true },
+        { type: 'stop-requested', status, reason: key, cleanup: true, by: event.by ?? key },
         now,
       );
       return {

@@ -12,8 +12,8 @@ export function stopRequested(
   event: EventOf<'stop-requested'>,
   now: Date,
 ): Transition {
-  const { status, reason, cleanup } = event;
-  const record = [{ kind: 'stop-requested', data: { status, reason, cleanup } }];
+  const { status, reason, cleanup, by } = event;
+  const record = [{ kind: 'stop-requested', data: { status, reason, cleanup, by } }];
   if (!s.runnerId) {
     return moveTo(status, {
       changes: { statusReason: reason, endedAt: now },

@@ -97,6 +97,7 @@ describe('/agent commands', () => {
       state: 'open',
       merged: false,
       mergeable: true,
+      mergeable_state: 'clean',
       user: { login: 'maya', type: 'User' },
     });
     await h.deliver(
@@ -133,6 +134,7 @@ describe('/agent commands', () => {
       state: 'open',
       merged: false,
       mergeable: true,
+      mergeable_state: 'clean',
       user: { login: 'mallory', type: 'User' },
     });
     await h.deliver(

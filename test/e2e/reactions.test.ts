@@ -118,7 +118,7 @@ describe('reactions over time', () => {
       }),
     );
     const closed = await h.waitForSession(93, ['closed']);
-    expect(closed.statusReason).toBe('trigger label removed');
+    expect(closed.statusReason).toBe('trigger label removed by @alice');
     expect(existsSync(closed.workspacePath!)).toBe(false);
   }, 60_000);
 });

@@ -6,7 +6,13 @@ import {
 } from '../../src/github/approved-and-green.js';
 
 type Reviews = ApprovalState['reviews'];
-const r = (login: string | null, state: string) => ({ login, state });
+const HEAD = 'h2';
+/** A writer's review of the head commit, unless said otherwise. */
+const r = (
+  login: string | null,
+  state: string,
+  { writer = true, commitId = HEAD }: { writer?: boolean; commitId?: string | null } = {},
+) => ({ login, state, writer, commitId });
 
 describe('reviewsApprove', () => {
   it.each<[string, Reviews, boolean]>([
@@ -45,8 +51,25 @@ describe('reviewsApprove', () => {
       [r(null, 'CHANGES_REQUESTED'), r('bob', 'APPROVED')],
       true,
     ],
+    ["a reader's approval", [r('rita', 'APPROVED', { writer: false })], false],
+    [
+      "a writer's approval next to a reader's change request",
+      [r('bob', 'APPROVED'), r('rita', 'CHANGES_REQUESTED', { writer: false })],
+      true,
+    ],
+    ["a writer's approval of an older commit", [r('bob', 'APPROVED', { commitId: 'h1' })], false],
+    [
+      "a writer's approval of the head after an approval of an older one",
+      [r('bob', 'APPROVED', { commitId: 'h1' }), r('bob', 'APPROVED')],
+      true,
+    ],
+    [
+      "a writer's change request on an older commit still stands",
+      [r('carol', 'CHANGES_REQUESTED', { commitId: 'h1' }), r('bob', 'APPROVED')],
+      false,
+    ],
   ])('%s approves: %s', (_, reviews, approves) => {
-    expect(reviewsApprove(reviews)).toBe(approves);
+    expect(reviewsApprove(reviews, HEAD)).toBe(approves);
   });
 });
 
@@ -55,7 +78,7 @@ describe('isApprovedAndGreen', () => {
   const run = (status: string, conclusion: string | null) => ({ status, conclusion });
   const none = { count: 0, state: 'pending' };
 
-  it.each<[string, ApprovalState, boolean]>([
+  it.each<[string, Omit<ApprovalState, 'headSha'>, boolean]>([
     [
       'approved, no checks and no statuses (GitHub says pending for none)',
       { reviews: approved, checkRuns: [], statuses: none },
@@ -159,7 +182,16 @@ describe('isApprovedAndGreen', () => {
       },
       false,
     ],
+    [
+      'green, approved only by a reader',
+      {
+        reviews: [r('rita', 'APPROVED', { writer: false })],
+        checkRuns: [run('completed', 'success')],
+        statuses: none,
+      },
+      false,
+    ],
   ])('%s: %s', (_, state, expected) => {
-    expect(isApprovedAndGreen(state)).toBe(expected);
+    expect(isApprovedAndGreen({ headSha: HEAD, ...state })).toBe(expected);
   });
 });

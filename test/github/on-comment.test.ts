@@ -112,7 +112,13 @@ describe('an /agent command in a comment', () => {
     expect(f.callsTo('apply')).toEqual([
       [
         running.id,
-        { type: 'stop-requested', status: 'stopped', reason: 'stopped by @alice', cleanup: true },
+        {
+          type: 'stop-requested',
+          status: 'stopped',
+          reason: 'stopped by @alice',
+          cleanup: true,
+          by: 'alice',
+        },
       ],
     ]);
   });

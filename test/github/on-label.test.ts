@@ -251,6 +251,7 @@ describe('a label on an issue', () => {
     const running = session({ issueNumber: 12, status: 'working' });
     const f = fakeLifecycle({ rows: [running] });
     repoConfig(null);
+    permission('alice', 'write');
 
     const result = await onLabel(
       f.deps,
@@ -266,8 +267,9 @@ describe('a label on an issue', () => {
         {
           type: 'stop-requested',
           status: 'closed',
-          reason: 'trigger label removed',
+          reason: 'trigger label removed by @alice',
           cleanup: true,
+          by: 'alice',
         },
       ],
     ]);
@@ -276,6 +278,7 @@ describe('a label on an issue', () => {
   it('removing the label keeps a session that has a pull request', async () => {
     const f = fakeLifecycle({ rows: [session({ issueNumber: 12, prNumber: 7 })] });
     repoConfig(null);
+    permission('alice', 'write');
 
     const result = await onLabel(
       f.deps,
@@ -295,6 +298,7 @@ describe('a label on an issue', () => {
       throw new IllegalTransitionError('stopped', event.type, s.id);
     });
     repoConfig(null);
+    permission('alice', 'write');
 
     const result = await onLabel(
       f.deps,
@@ -306,6 +310,32 @@ describe('a label on an issue', () => {
     expect(result).toBe('no-session');
     expect(f.applied().map((e) => e.type)).toEqual(['stop-requested']);
   });
+
+  it.each([
+    ['triage', 'refused: role triage'],
+    ['read', 'refused: role read'],
+  ] as const)(
+    'removing the label as a %s user stops nothing and gets one reply',
+    async (role, outcome) => {
+      const f = fakeLifecycle({ rows: [session({ issueNumber: 12, status: 'working' })] });
+      repoConfig(null);
+      permission('trina', role);
+      const replies = captureReplies(12);
+
+      const result = await onLabel(
+        f.deps,
+        labelled({ kind: 'label-removed', sender: { login: 'trina', type: 'User' } }),
+        RECEIVED_AT,
+        'delivery-1',
+      );
+
+      expect(result).toBe(outcome);
+      expect(f.callsTo('apply')).toEqual([]);
+      expect(replies).toEqual([
+        'Sorry @trina, only people with write access to this repository can start or instruct the agent.',
+      ]);
+    },
+  );
 
   it('an invalid .github/agent.yml is said once, and the defaults apply meanwhile', async () => {
     const f = fakeLifecycle();
@@ -368,6 +398,7 @@ describe('an issue event through the intent job', () => {
     repo: REPO,
     sender: { login: 'alice', type: 'User' },
     issueNumber: 12,
+    issueAuthor: 'alice',
   };
 
   it('closing the issue stops its session that has no pull request yet', async () => {
@@ -379,7 +410,13 @@ describe('an issue event through the intent job', () => {
     expect(f.callsTo('apply')).toEqual([
       [
         running.id,
-        { type: 'stop-requested', status: 'closed', reason: 'issue closed', cleanup: true },
+        {
+          type: 'stop-requested',
+          status: 'closed',
+          reason: 'issue closed by @alice',
+          cleanup: true,
+          by: 'alice',
+        },
       ],
     ]);
   });

@@ -31,7 +31,7 @@ function opened(
 }
 
 function closed(merged: boolean, overrides: Partial<IntentOf<'pr-closed'>> = {}) {
-  return { ...base, kind: 'pr-closed' as const, merged, ...overrides };
+  return { ...base, kind: 'pr-closed' as const, merged, fromFork: false, ...overrides };
 }
 
 const onBranch = (overrides: Partial<Session> = {}) =>
@@ -49,10 +49,30 @@ describe('a pull request event', () => {
 
     expect(await onPullRequest(f.deps, closed(merged), 'delivery-1')).toBe(key);
     expect(f.callsTo('apply')).toEqual([
-      [s.id, { type: 'reaction', key }, { deliveryId: 'delivery-1' }],
+      [s.id, { type: 'reaction', key, by: 'alice' }, { deliveryId: 'delivery-1' }],
     ]);
     expect(f.octokits).toEqual([]);
   });
+
+  it.each([
+    ['closed', false],
+    ['merged', true],
+  ] as const)(
+    'a fork pull request on the session branch, %s, leaves the session alone',
+    async (_, merged) => {
+      const s = onBranch({ prNumber: 7, status: 'waiting' });
+      const f = fakeLifecycle({ rows: [s] });
+
+      const outcome = await onPullRequest(
+        f.deps,
+        closed(merged, { prNumber: 9, fromFork: true }),
+        'delivery-1',
+      );
+
+      expect(outcome).toBe('fork');
+      expect(f.calls).toEqual([]);
+    },
+  );
 
   it('a merge that reaches a session after it ended is dropped without an error', async () => {
     const f = fakeLifecycle({ rows: [onBranch({ prNumber: 7 })] });

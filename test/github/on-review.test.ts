@@ -16,7 +16,9 @@ import {
   approvalState,
   checkRun,
   combinedStatus,
+  getPullRequest,
   permission,
+  pullRequest,
   repoPath,
   review,
   useNock,
@@ -135,13 +137,28 @@ describe('a review of a session pull request', () => {
     ['read', 'ignored: reviewer role read'],
     ['triage', 'ignored: reviewer role triage'],
     [null, 'ignored: reviewer not a collaborator'],
-  ] as const)('a change request by a %s reviewer applies nothing', async (role, outcome) => {
-    const f = fakeLifecycle({ rows: [onPullRequest()] });
-    permission('bob', role);
+  ] as const)(
+    'a change request by a %s reviewer is recorded and applies nothing',
+    async (role, outcome) => {
+      const s = onPullRequest();
+      const f = fakeLifecycle({ rows: [s] });
+      permission('bob', role);
 
-    expect(await onReview(f.deps, reviewed('changes_requested'), 'delivery-1')).toBe(outcome);
-    expect(f.calls).toEqual([]);
-  });
+      expect(await onReview(f.deps, reviewed('changes_requested'), 'delivery-1')).toBe(outcome);
+      expect(f.callsTo('apply')).toEqual([]);
+      expect(f.callsTo('record')).toEqual([
+        [
+          s.id,
+          'ignored',
+          {
+            key: 'changes-requested',
+            reason: `review by @bob, who may not steer the agent (${outcome.replace('ignored: reviewer ', '')})`,
+          },
+          { deliveryId: 'delivery-1' },
+        ],
+      ]);
+    },
+  );
 
   it('a change request by a bot that is not allow-listed applies nothing, asking GitHub nothing', async () => {
     const f = fakeLifecycle({ rows: [onPullRequest()] });
@@ -153,7 +170,8 @@ describe('a review of a session pull request', () => {
     );
 
     expect(outcome).toBe('ignored: reviewer bot lint-bot[bot] is not allow-listed');
-    expect(f.calls).toEqual([]);
+    expect(f.calls.map((c) => c.method)).toEqual(['record']);
+    expect(f.octokits).toEqual([INSTALLATION_ID]); // the gate itself asks GitHub nothing
   });
 
   it('a review of a pull request no session made asks GitHub nothing', async () => {
@@ -213,6 +231,48 @@ describe('a review of a session pull request', () => {
     ]);
   });
 
+  it.each([
+    ["a writer's approval of an older commit", [review(1, 'bob', 'APPROVED', '', OLDER_SHA)], {}],
+    [
+      "a reader's approval, whatever commit it is on",
+      [review(1, 'bob', 'APPROVED'), review(2, 'rita', 'APPROVED')],
+      { bob: 'read', rita: 'read' },
+    ],
+    [
+      "a triage user's approval beside a writer's dismissed one",
+      [review(1, 'wes', 'DISMISSED'), review(2, 'trina', 'APPROVED')],
+      { trina: 'triage' },
+    ],
+  ] as const)(
+    '%s is no approval: no checks asked for, nothing applied',
+    async (_, reviews, roles) => {
+      const f = fakeLifecycle({ rows: [onPullRequest()] });
+      permission('bob', 'write'); // the gate: the reviewer of this delivery may review
+      approvalState(7, [...reviews], undefined, HEAD_SHA, roles);
+
+      const outcome = await onReview(f.deps, reviewed('approved'), 'delivery-1');
+
+      expect(outcome).toBe('not-yet-approved-and-green');
+      expect(f.calls).toEqual([]);
+    },
+  );
+
+  it("a reader's change request does not hold up a writer's approval", async () => {
+    const s = onPullRequest();
+    const f = fakeLifecycle({ rows: [s] });
+    permission('bob', 'write');
+    approvalState(
+      7,
+      [review(1, 'rita', 'CHANGES_REQUESTED'), review(2, 'bob', 'APPROVED')],
+      green(),
+      HEAD_SHA,
+      { rita: 'read' },
+    );
+
+    expect(await onReview(f.deps, reviewed('approved'), 'delivery-1')).toBe('approved-and-green');
+    expect(f.applied().map((e) => e.type)).toEqual(['reaction']);
+  });
+
   it('an approval while a check still runs applies nothing yet', async () => {
     const f = fakeLifecycle({ rows: [onPullRequest()] });
     permission('bob', 'write');
@@ -255,9 +315,11 @@ describe('a review of a session pull request', () => {
       approvalState(7, [review(1, 'bob', 'APPROVED')], green());
       return { s, f };
     };
+    const mergeable = () => getPullRequest(7, { branch: 'agent/12-saving-crashes' });
 
     it('merges the pull request at the head the checks were green on, with the configured method', async () => {
       const { s, f } = autoMerging();
+      mergeable();
       const sent: unknown[] = [];
       nock(API)
         .put(`${repoPath()}/pulls/7/merge`, (body) => {
@@ -269,12 +331,15 @@ describe('a review of a session pull request', () => {
       await onReview(f.deps, reviewed('approved'), 'delivery-1');
 
       expect(sent).toEqual([{ merge_method: 'rebase', sha: HEAD_SHA }]);
-      expect(f.callsTo('record')).toEqual([[s.id, 'merge-requested', { method: 'rebase' }]]);
+      expect(f.callsTo('record')).toEqual([
+        [s.id, 'merge-requested', { method: 'rebase', sha: HEAD_SHA }],
+      ]);
       expect(f.callsTo('notify')).toEqual([]);
     });
 
     it("a refused merge becomes a notification with GitHub's reason", async () => {
       const { s, f } = autoMerging();
+      mergeable();
       nock(API).put(`${repoPath()}/pulls/7/merge`).reply(405, {
         message: 'Required status check "deploy-preview" is expected.',
         documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request',
@@ -292,6 +357,29 @@ describe('a review of a session pull request', () => {
           },
         ],
       ]);
+      expect(f.callsTo('record')).toEqual([]);
+    });
+
+    it.each([
+      ['a merge conflict', false, 'dirty'],
+      ['a rule GitHub enforces (branch protection)', true, 'blocked'],
+      ['mergeability not computed yet', null, 'unknown'],
+    ] as const)('does not merge when GitHub does not allow it: %s', async (_, allowed, state) => {
+      const { f } = autoMerging();
+      nock(API)
+        .get(`${repoPath()}/pulls/7`)
+        .reply(200, {
+          ...pullRequest(7, { branch: 'agent/12-saving-crashes', mergeable: allowed }),
+          mergeable_state: state,
+        });
+
+      await onReview(f.deps, reviewed('approved'), 'delivery-1');
+
+      const notices = f.callsTo('notify').map(([notice]) => [notice].flat()[0]!);
+      expect(notices).toHaveLength(1);
+      const notice = notices[0]!;
+      expect(notice.text).toContain('GitHub does not allow merging it');
+      expect(notice.text).toContain(allowed === null ? 'not computed yet' : state);
       expect(f.callsTo('record')).toEqual([]);
     });
   });

@@ -107,7 +107,12 @@ describe('translate: labels', () => {
 describe('translate: issues', () => {
   it('issues.closed is issue-closed (the examples have none: a reopened one, edited)', () => {
     const payload = { ...delivery('issues', 'reopened'), action: 'closed' };
-    expect(translate('issues', payload)).toEqual({ ...base, kind: 'issue-closed', issueNumber: 1 });
+    expect(translate('issues', payload)).toEqual({
+      ...base,
+      kind: 'issue-closed',
+      issueNumber: 1,
+      issueAuthor: 'Codertocat',
+    });
   });
 
   it('other issue actions are nothing', () => {
@@ -368,9 +373,15 @@ describe('translate: pull requests', () => {
       prNumber: 2,
       branch: 'changes',
       merged: false,
+      fromFork: false,
     });
     closed.pull_request.merged = true;
     expect(translate('pull_request', closed)).toMatchObject({ kind: 'pr-closed', merged: true });
+    closed.pull_request.head.repo = {
+      ...closed.pull_request.head.repo,
+      full_name: 'mallory/Hello-World',
+    };
+    expect(translate('pull_request', closed)).toMatchObject({ kind: 'pr-closed', fromFork: true });
   });
 
   it('other pull request actions are nothing', () => {

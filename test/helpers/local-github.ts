@@ -24,6 +24,8 @@ export interface PullRequest {
   merged: boolean;
   /** null while GitHub is still computing it. */
   mergeable: boolean | null;
+  /** clean, unstable, has_hooks, blocked, behind, dirty, draft or unknown. */
+  mergeable_state: string;
   user: { login: string; type: string };
 }
 
@@ -59,7 +61,7 @@ export interface CheckRun {
 
 export interface Review {
   id: number;
-  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
   body: string;
   user: { login: string; type: string };
   commit_id: string;
@@ -286,6 +288,7 @@ export async function startLocalGitHub() {
         state: 'open',
         merged: false,
         mergeable: true,
+        mergeable_state: 'clean',
         user: { login: APP_LOGIN, type: 'Bot' },
       };
       pulls.set(m[1]!, [...pullsOf(m[1]!), pr]);
@@ -304,6 +307,11 @@ export async function startLocalGitHub() {
       const refusal = mergeRefusals.get(`${m[1]}#${m[2]}`);
       if (refusal) {
         send(405, { message: refusal });
+        return true;
+      }
+      // GitHub merges only at the sha asked for, when one is given.
+      if (input.sha && pr.head.sha && input.sha !== pr.head.sha) {
+        send(409, { message: 'Head branch was modified. Review and try the merge again.' });
         return true;
       }
       pr.merged = true;

@@ -184,6 +184,7 @@ export async function startHarness(options: HarnessOptions = {}) {
         status: 'stopped',
         reason: 'stopped by alice',
         cleanup,
+        by: 'alice',
       });
     },
 

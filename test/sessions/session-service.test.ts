@@ -112,6 +112,7 @@ describe.each(ENGINES)('the session service on %s', (engine) => {
       status: 'stopped',
       reason: 'stopped by @alice',
       cleanup: true,
+      by: 'alice',
     });
     expect(applied.transition.status).toBe('waiting'); // the runner ends it
     expect(await eventKinds(session.id)).toContain('stop-requested');

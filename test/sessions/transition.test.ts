@@ -132,6 +132,7 @@ const stopRequested: LifecycleEvent = {
   status: 'stopped',
   reason: 'stopped by @alice',
   cleanup: true,
+  by: 'alice',
 };
 const ciFailed: LifecycleEvent = {
   type: 'reaction',
@@ -435,7 +436,7 @@ const ROWS: Row[] = [
     events: [
       {
         kind: 'stop-requested',
-        data: { status: 'stopped', reason: 'stopped by @alice', cleanup: true },
+        data: { status: 'stopped', reason: 'stopped by @alice', cleanup: true, by: 'alice' },
       },
     ],
     enqueue: [statusComment],

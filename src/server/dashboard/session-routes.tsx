@@ -130,7 +130,11 @@ export function sessionRoutes({
     const id = sessionIdOr404(c);
     await formFromDashboard(auth, c);
     try {
-      await actions.stop(id, { reason: 'stopped from the dashboard', cleanup: true });
+      await actions.stop(id, {
+        reason: 'stopped from the dashboard',
+        cleanup: true,
+        by: 'dashboard',
+      });
     } catch (error) {
       if (error instanceof HTTPException && error.status === 409) {
         return showSession(c, id, {

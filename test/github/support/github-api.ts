@@ -326,11 +326,19 @@ export function approvalState(
   reviews: ReturnType<typeof review>[],
   checks?: { runs: ReturnType<typeof checkRun>[]; status: ReturnType<typeof combinedStatus> },
   sha = HEAD_SHA,
+  roles: Record<string, Parameters<typeof permission>[1]> = {},
 ) {
   nock(API)
     .get(`${repoPath()}/pulls/${prNumber}/reviews`)
     .query({ per_page: '100' })
     .reply(200, reviews);
+  // The roles of the reviewers whose latest review approves or requests changes (write unless
+  // the test says otherwise): only writers' reviews count.
+  const latest = new Map<string, string>();
+  for (const r of reviews) if (r.state !== 'COMMENTED') latest.set(r.user.login, r.state);
+  for (const [login, state] of latest)
+    if (state === 'APPROVED' || state === 'CHANGES_REQUESTED')
+      permission(login, roles[login] ?? 'write');
   if (!checks) return;
   nock(API)
     .get(`${repoPath()}/commits/${sha}/check-runs`)
