@@ -185,11 +185,10 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
       // The harness's own runner knows nothing of metrics: this one, on the same state, does.
       await h.host.stop();
       metrics = createMetrics();
-      const settings = loadSettings({
-        APP_ID: '1',
-        PRIVATE_KEY: generatePrivateKey(),
-        ...h.github.env,
-      });
+      const settings = loadSettings(
+        { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...h.github.env },
+        { receivesWebhooks: false },
+      );
       host = await startRunnerHost({
         database: h.t.database,
         queue: h.queue,
@@ -251,11 +250,10 @@ describe('GitHub API calls in /metrics', () => {
 
   it('counts every call by method, route template and status class, and keeps the rate limit', async () => {
     const metrics = createMetrics();
-    const settings = loadSettings({
-      APP_ID: '1',
-      PRIVATE_KEY: generatePrivateKey(),
-      ...github.env,
-    });
+    const settings = loadSettings(
+      { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env },
+      { receivesWebhooks: false },
+    );
     const probot = createGitHubApp(settings, log, { throttle: false, metrics }).probot!;
     const installation = await probot.auth(7);
     // The runner asks for a token to push with, outside any API call: that call counts too.
