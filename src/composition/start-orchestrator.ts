@@ -18,6 +18,7 @@ import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../run
 import { createServerApp } from '../server/app.js';
 import { createLiveFeed } from '../server/dashboard/live-feed.js';
 import { createSetupHandler } from '../server/setup-mode.js';
+import { SETUP_CODE_PARAM } from '../server/setup-refusal.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
 import { listen } from './http-server.js';
@@ -35,6 +36,8 @@ export interface Orchestrator {
   apiToken: string | null;
   /** The embedded runner; null with RUNNER=off or in setup mode. */
   runner: RunnerHost | null;
+  /** Setup mode's registration page with its one-time code; null outside setup mode. */
+  setupUrl: string | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
   close(): Promise<void>;
 }
@@ -103,7 +106,7 @@ export async function startOrchestrator({
         envFile,
         publicUrl: settings.publicUrl,
       });
-  const { server, url } = await listen(app, setup, {
+  const { server, url } = await listen(app, setup?.handle ?? null, {
     host: settings.host,
     port: settings.port,
     log,
@@ -168,9 +171,14 @@ export async function startOrchestrator({
       `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${url}/login?token=${apiToken}`,
     );
   }
-  if (!probot) {
+  const setupUrl = setup ? `${url}/probot?${SETUP_CODE_PARAM}=${setup.code}` : null;
+  if (setup) {
+    const localOnly = ['127.0.0.1', 'localhost', '::1'].includes(settings.host)
+      ? ` Only this machine can reach it (HOST=${settings.host}); set HOST to open it to others.`
+      : '';
     log.info(
-      `Setup mode: open ${url}/probot to register the GitHub App (no APP_ID/PRIVATE_KEY yet)`,
+      { setupUrl },
+      `Setup mode: open ${setupUrl} to register the GitHub App (no APP_ID/PRIVATE_KEY yet). If a page asks for the one-time code, it is ${setup.code}; it writes .env once.${localOnly}`,
     );
   }
 
@@ -184,6 +192,7 @@ export async function startOrchestrator({
     sessionService,
     apiToken,
     runner,
+    setupUrl,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
