@@ -17,6 +17,7 @@ import { createAdapterRegistry } from '../runner/adapters/index.js';
 import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../runner/runner-host.js';
 import { createServerApp } from '../server/app.js';
 import { createLiveFeed } from '../server/dashboard/live-feed.js';
+import { createLoginCodes, LOGIN_CODE_TTL_MS } from '../server/dashboard/login-codes.js';
 import { createSetupHandler } from '../server/setup-mode.js';
 import { SETUP_CODE_PARAM } from '../server/setup-refusal.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
@@ -36,6 +37,8 @@ export interface Orchestrator {
   apiToken: string | null;
   /** The embedded runner; null with RUNNER=off or in setup mode. */
   runner: RunnerHost | null;
+  /** A new one-time link that logs a browser in to the dashboard; null when the dashboard is off. */
+  loginLink(): string | null;
   /** Setup mode's registration page with its one-time code; null outside setup mode. */
   setupUrl: string | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
@@ -88,6 +91,7 @@ export async function startOrchestrator({
     settings.apiToken ?? (settings.production ? null : randomBytes(24).toString('hex'));
   // One poller for every live dashboard page of this process; it runs only while one is open.
   const liveFeed = createLiveFeed({ database, log });
+  const loginCodes = createLoginCodes();
   const app = createServerApp({
     database,
     verify: github.verify,
@@ -95,7 +99,7 @@ export async function startOrchestrator({
     log,
     metrics,
     api: { sessionService, apiToken },
-    dashboard: { liveFeed, githubUrl: githubWebUrl(settings) },
+    dashboard: { liveFeed, githubUrl: githubWebUrl(settings), loginCodes },
   });
   const setup = probot
     ? null
@@ -165,10 +169,14 @@ export async function startOrchestrator({
     { url, database: database.kind, runner: settings.runner, setupMode: !probot },
     'agent orchestrator listening',
   );
+  const loginLink = () => (apiToken ? `${url}/login?code=${loginCodes.issue()}` : null);
   if (apiToken && !settings.apiToken) {
+    // The link carries a one-time code, not the token: a link lands in histories and logs.
+    const loginUrl = loginLink()!;
+    const minutes = LOGIN_CODE_TTL_MS / 60_000;
     log.info(
-      { apiToken, loginUrl: `${url}/login?token=${apiToken}` },
-      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${url}/login?token=${apiToken}`,
+      { apiToken, loginUrl },
+      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${loginUrl} (a one-time link for the next ${minutes} minutes; after that, log in with the token)`,
     );
   }
   const setupUrl = setup ? `${url}/probot?${SETUP_CODE_PARAM}=${setup.code}` : null;
@@ -192,6 +200,7 @@ export async function startOrchestrator({
     sessionService,
     apiToken,
     runner,
+    loginLink,
     setupUrl,
     close() {
       closing ??= (async () => {

@@ -9,6 +9,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { apiRoutes } from './api-routes.js';
 import { type DashboardOptions, dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { webhookRoute } from './webhook-route.js';
 
 export interface ServerAppDeps {
@@ -24,9 +25,13 @@ export interface ServerAppDeps {
   metrics?: Metrics | undefined;
 }
 
-/** The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere. */
+/**
+ * The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere, and the
+ * security headers (no framing, the dashboard's content policy) on every answer.
+ */
 export function createServerApp(deps: ServerAppDeps): Hono {
   const app = new Hono();
+  app.use(securityHeaders());
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoute(deps));
   if (deps.metrics) app.route('/', metricsRoute({ ...deps, metrics: deps.metrics }));
