@@ -98,6 +98,7 @@ export async function startOrchestrator({
     handler: deliveryHandler,
     log,
     metrics,
+    metricsToken: settings.metricsToken,
     api: { sessionService, apiToken },
     dashboard: { liveFeed, githubUrl: githubWebUrl(settings), loginCodes },
   });
