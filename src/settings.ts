@@ -40,7 +40,7 @@ const schema = z.object({
   GHE_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(['https', 'http']).default('https')),
   GH_ORG: optionalText,
   PORT: port(3000),
-  HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  HOST: optionalText,
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -62,6 +62,10 @@ const schema = z.object({
     emptyAsUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
+  METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
   RUNNER: z.preprocess(emptyAsUndefined, z.enum(['embedded', 'off']).default('embedded')),
   MAX_SESSIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(4)),
   ORCHESTRATOR_CONFIG: optionalText,
@@ -78,6 +82,8 @@ const fixes: Record<string, string> = {
   LOG_LEVEL: 'use one of trace, debug, info, warn, error, fatal, silent',
   DATABASE_URL: 'use a URL like postgres://user:password@host:5432/dbname, or unset it for PGlite',
   API_TOKEN: 'generate one with `openssl rand -hex 32`',
+  METRICS_TOKEN:
+    'generate one with `openssl rand -hex 32`, and give it to the scraper as its bearer token',
   RUNNER: 'use embedded (run agents in this process) or off (webhooks and API only)',
   MAX_SESSIONS: 'use a whole number of at least 1',
   WORKSPACE_CHECKOUT:
@@ -93,6 +99,7 @@ export interface Settings {
   webhookSecret: string;
   github: { host: string | undefined; protocol: 'https' | 'http'; org: string | undefined };
   port: number;
+  /** HOST, or 127.0.0.1 in setup mode and 0.0.0.0 otherwise when it is unset. */
   host: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   databaseUrl: string | undefined;
@@ -101,14 +108,27 @@ export interface Settings {
   /** How sessions' files are laid out: a full worktree each, or overlays on a shared checkout. */
   workspaceCheckout: 'worktree' | 'overlay';
   apiToken: string | undefined;
+  /** With it, GET /metrics takes only `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   runner: 'embedded' | 'off';
   maxSessions: number;
   orchestratorConfig: string | undefined;
   publicUrl: string | undefined;
 }
 
+export interface LoadOptions {
+  /**
+   * Whether this process serves the webhook route (`start`; the default). A runner, a migration
+   * or a CLI command verifies no signature, so it needs no WEBHOOK_SECRET outside production.
+   */
+  receivesWebhooks?: boolean;
+}
+
 /** Reads and validates every setting; throws a SettingsError naming the variable and the fix. */
-export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+export function loadSettings(
+  env: Record<string, string | undefined> = process.env,
+  { receivesWebhooks = true }: LoadOptions = {},
+): Settings {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -134,6 +154,13 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (privateKey && !e.APP_ID) {
     throw new SettingsError('APP_ID', `missing while a private key is set; ${fixes.APP_ID}`);
   }
+  // Probot's fallback secret would let anyone who knows it sign webhooks: only setup mode has it.
+  if (e.APP_ID && privateKey && !e.WEBHOOK_SECRET && receivesWebhooks) {
+    throw new SettingsError(
+      'WEBHOOK_SECRET',
+      `missing while APP_ID is set; ${fixes.WEBHOOK_SECRET} (setup mode writes it to .env with APP_ID)`,
+    );
+  }
   if (production && !e.APP_ID) {
     throw new SettingsError(
       'APP_ID',
@@ -142,20 +169,23 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   }
 
   const dataDir = path.resolve(e.DATA_DIR);
+  const app = e.APP_ID && privateKey ? { id: Number(e.APP_ID), privateKey } : null;
   return {
     nodeEnv: e.NODE_ENV,
     production,
-    app: e.APP_ID && privateKey ? { id: Number(e.APP_ID), privateKey } : null,
+    app,
     webhookSecret,
     github: { host: e.GHE_HOST, protocol: e.GHE_PROTOCOL, org: e.GH_ORG },
     port: e.PORT,
-    host: e.HOST,
+    // Setup mode's pages write .env: only this machine reaches them unless HOST says otherwise.
+    host: e.HOST ?? (app ? '0.0.0.0' : '127.0.0.1'),
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     dataDir,
     workspaceRoot: path.resolve(e.WORKSPACE_ROOT ?? path.join(dataDir, 'workspaces')),
     workspaceCheckout: e.WORKSPACE_CHECKOUT,
     apiToken: e.API_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     runner: e.RUNNER,
     maxSessions: e.MAX_SESSIONS,
     orchestratorConfig: e.ORCHESTRATOR_CONFIG,

@@ -32,6 +32,15 @@ describe('agent-orchestrator CLI', () => {
     expect(cli.output()).toContain('Configuration error: WEBHOOK_SECRET: missing in production');
   });
 
+  it('refuses to start a registered app without a webhook secret, saying what to set', async () => {
+    const cli = runCli(['start'], { APP_ID: '1', PRIVATE_KEY: generatePrivateKey() }, tempDir());
+    const { code } = await cli.exited;
+    expect(code).toBe(78);
+    expect(cli.output()).toContain(
+      'Configuration error: WEBHOOK_SECRET: missing while APP_ID is set; set it to the webhook secret configured on the GitHub App',
+    );
+  });
+
   it('refuses to start with WORKSPACE_CHECKOUT=overlay where it cannot mount, saying why', async () => {
     const dir = tempDir();
     const cli = runCli(
@@ -39,6 +48,7 @@ describe('agent-orchestrator CLI', () => {
       {
         APP_ID: '1',
         PRIVATE_KEY: generatePrivateKey(),
+        WEBHOOK_SECRET: 'overlay-test-secret',
         PORT: '0',
         WORKSPACE_CHECKOUT: 'overlay',
         WORKSPACE_ROOT: path.join(dir, 'odd:root'),

@@ -24,6 +24,8 @@ describe('loadSettings', () => {
     expect(settings.dataDir).toBe(path.resolve('.data'));
     expect(settings.workspaceRoot).toBe(path.resolve('.data', 'workspaces'));
     expect(settings.port).toBe(3000);
+    expect(settings.host).toBe('127.0.0.1'); // setup mode: only this machine reaches it
+    expect(settings.metricsToken).toBeUndefined();
     expect(settings.runner).toBe('embedded');
     expect(settings.maxSessions).toBe(4);
     expect(settings.webhookSecret).toBe('development');
@@ -44,6 +46,7 @@ describe('loadSettings', () => {
       DATA_DIR: '/var/lib/ao',
       WORKSPACE_ROOT: '/srv/work',
       API_TOKEN: 'a'.repeat(32),
+      METRICS_TOKEN: 'm'.repeat(32),
       RUNNER: 'off',
       MAX_SESSIONS: '8',
       WORKSPACE_CHECKOUT: 'overlay',
@@ -58,6 +61,7 @@ describe('loadSettings', () => {
       databaseUrl: 'postgres://u@db:5432/ao',
       dataDir: '/var/lib/ao',
       workspaceRoot: '/srv/work',
+      metricsToken: 'm'.repeat(32),
       runner: 'off',
       maxSessions: 8,
       workspaceCheckout: 'overlay',
@@ -69,7 +73,8 @@ describe('loadSettings', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ao-settings-'));
     const file = path.join(dir, 'app.pem');
     writeFileSync(file, pem);
-    expect(loadSettings({ APP_ID: '1', PRIVATE_KEY_PATH: file }).app?.privateKey).toBe(pem);
+    const withKey = { APP_ID: '1', PRIVATE_KEY_PATH: file, WEBHOOK_SECRET: 's3cret' };
+    expect(loadSettings(withKey).app?.privateKey).toBe(pem);
     const error = errorOf({ APP_ID: '1', PRIVATE_KEY_PATH: path.join(dir, 'nope.pem') });
     expect(error.variable).toBe('PRIVATE_KEY_PATH');
     expect(error.message).toContain('nope.pem');
@@ -79,6 +84,7 @@ describe('loadSettings', () => {
     const settings = loadSettings({
       APP_ID: '1',
       PRIVATE_KEY: Buffer.from(pem).toString('base64'),
+      WEBHOOK_SECRET: 's3cret',
     });
     expect(settings.app?.privateKey).toContain('-----BEGIN RSA PRIVATE KEY-----');
   });
@@ -90,6 +96,8 @@ describe('loadSettings', () => {
     [{ WORKSPACE_CHECKOUT: 'copy' }, 'WORKSPACE_CHECKOUT', 'CAP_SYS_ADMIN'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', 'postgres://'],
     [{ API_TOKEN: 'short' }, 'API_TOKEN', 'openssl rand'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN', 'openssl rand'],
+    [{ APP_ID: '1', PRIVATE_KEY: pem }, 'WEBHOOK_SECRET', 'missing while APP_ID is set'],
     [{ APP_ID: 'abc' }, 'APP_ID', 'number'],
     [{ APP_ID: '12' }, 'PRIVATE_KEY', 'missing while APP_ID is set'],
     [{ PRIVATE_KEY: pem }, 'APP_ID', 'missing while a private key is set'],
@@ -109,6 +117,29 @@ describe('loadSettings', () => {
       'development default',
     );
     expect(loadSettings({ ...base, WEBHOOK_SECRET: 'real-secret' }).production).toBe(true);
+  });
+
+  it('takes no fallback webhook secret once the app is registered, except where no webhook arrives', () => {
+    const registered = { APP_ID: '1', PRIVATE_KEY: pem };
+    const error = errorOf(registered);
+    expect(error.message).toBe(
+      'WEBHOOK_SECRET: missing while APP_ID is set; set it to the webhook secret configured on the GitHub App (setup mode writes it to .env with APP_ID)',
+    );
+    expect(errorOf({ ...registered, WEBHOOK_SECRET: '  ' }).variable).toBe('WEBHOOK_SECRET');
+    expect(loadSettings({ ...registered, WEBHOOK_SECRET: 's3cret' }).webhookSecret).toBe('s3cret');
+    // A runner host or a CLI command verifies no signature.
+    expect(loadSettings(registered, { receivesWebhooks: false }).app?.id).toBe(1);
+    // Setup mode (no app yet) still starts without one.
+    expect(loadSettings({}).app).toBeNull();
+  });
+
+  it('listens on 127.0.0.1 in setup mode and on every interface once registered, unless HOST says', () => {
+    const registered = { APP_ID: '1', PRIVATE_KEY: pem, WEBHOOK_SECRET: 's3cret' };
+    expect(loadSettings({}).host).toBe('127.0.0.1');
+    expect(loadSettings({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadSettings({ HOST: '' }).host).toBe('127.0.0.1');
+    expect(loadSettings(registered).host).toBe('0.0.0.0');
+    expect(loadSettings({ ...registered, HOST: '10.0.0.5' }).host).toBe('10.0.0.5');
   });
 
   it('has no setup mode in production: a missing APP_ID is an error', () => {

@@ -39,7 +39,7 @@ export async function redeliverCommand(args: string[], io: Io): Promise<number> 
   if (guid !== undefined && !/^[\w-]{1,100}$/.test(guid))
     throw usageError(`"${guid}" is not a delivery GUID (X-GitHub-Delivery).`, USAGE.redeliver);
 
-  const settings = configured(() => loadSettings(io.env));
+  const settings = configured(() => loadSettings(io.env, { receivesWebhooks: false }));
   if (!settings.app)
     throw new CliError(
       "Configuration error: redeliver needs the app's credentials: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH)",

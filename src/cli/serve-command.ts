@@ -25,7 +25,10 @@ export async function serveCommand(
   if (positionals.length > 0)
     throw usageError(`Unexpected argument "${positionals[0]}".`, USAGE[command]);
 
-  const settings = configured(() => loadSettings(io.env));
+  // Only `start` serves the webhook route; a runner or a migration checks no signature.
+  const settings = configured(() =>
+    loadSettings(io.env, { receivesWebhooks: command === 'start' }),
+  );
   const log = createLogger(settings);
   try {
     return await serve(command, settings, log);

@@ -17,7 +17,9 @@ import { createAdapterRegistry } from '../runner/adapters/index.js';
 import { type RunnerHost, type RunnerHostOptions, startRunnerHost } from '../runner/runner-host.js';
 import { createServerApp } from '../server/app.js';
 import { createLiveFeed } from '../server/dashboard/live-feed.js';
+import { createLoginCodes, LOGIN_CODE_TTL_MS } from '../server/dashboard/login-codes.js';
 import { createSetupHandler } from '../server/setup-mode.js';
+import { SETUP_CODE_PARAM } from '../server/setup-refusal.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
 import { listen } from './http-server.js';
@@ -35,6 +37,10 @@ export interface Orchestrator {
   apiToken: string | null;
   /** The embedded runner; null with RUNNER=off or in setup mode. */
   runner: RunnerHost | null;
+  /** A new one-time link that logs a browser in to the dashboard; null when the dashboard is off. */
+  loginLink(): string | null;
+  /** Setup mode's registration page with its one-time code; null outside setup mode. */
+  setupUrl: string | null;
   /** Stops accepting, finishes in-flight requests, releases job leases, closes the database. */
   close(): Promise<void>;
 }
@@ -85,14 +91,16 @@ export async function startOrchestrator({
     settings.apiToken ?? (settings.production ? null : randomBytes(24).toString('hex'));
   // One poller for every live dashboard page of this process; it runs only while one is open.
   const liveFeed = createLiveFeed({ database, log });
+  const loginCodes = createLoginCodes();
   const app = createServerApp({
     database,
     verify: github.verify,
     handler: deliveryHandler,
     log,
     metrics,
+    metricsToken: settings.metricsToken,
     api: { sessionService, apiToken },
-    dashboard: { liveFeed, githubUrl: githubWebUrl(settings) },
+    dashboard: { liveFeed, githubUrl: githubWebUrl(settings), loginCodes },
   });
   const setup = probot
     ? null
@@ -103,7 +111,7 @@ export async function startOrchestrator({
         envFile,
         publicUrl: settings.publicUrl,
       });
-  const { server, url } = await listen(app, setup, {
+  const { server, url } = await listen(app, setup?.handle ?? null, {
     host: settings.host,
     port: settings.port,
     log,
@@ -162,15 +170,24 @@ export async function startOrchestrator({
     { url, database: database.kind, runner: settings.runner, setupMode: !probot },
     'agent orchestrator listening',
   );
+  const loginLink = () => (apiToken ? `${url}/login?code=${loginCodes.issue()}` : null);
   if (apiToken && !settings.apiToken) {
+    // The link carries a one-time code, not the token: a link lands in histories and logs.
+    const loginUrl = loginLink()!;
+    const minutes = LOGIN_CODE_TTL_MS / 60_000;
     log.info(
-      { apiToken, loginUrl: `${url}/login?token=${apiToken}` },
-      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${url}/login?token=${apiToken}`,
+      { apiToken, loginUrl },
+      `API_TOKEN is not set: for this run the API takes "Authorization: Bearer ${apiToken}"; open the dashboard at ${loginUrl} (a one-time link for the next ${minutes} minutes; after that, log in with the token)`,
     );
   }
-  if (!probot) {
+  const setupUrl = setup ? `${url}/probot?${SETUP_CODE_PARAM}=${setup.code}` : null;
+  if (setup) {
+    const localOnly = ['127.0.0.1', 'localhost', '::1'].includes(settings.host)
+      ? ` Only this machine can reach it (HOST=${settings.host}); set HOST to open it to others.`
+      : '';
     log.info(
-      `Setup mode: open ${url}/probot to register the GitHub App (no APP_ID/PRIVATE_KEY yet)`,
+      { setupUrl },
+      `Setup mode: open ${setupUrl} to register the GitHub App (no APP_ID/PRIVATE_KEY yet). If a page asks for the one-time code, it is ${setup.code}; it writes .env once.${localOnly}`,
     );
   }
 
@@ -184,6 +201,8 @@ export async function startOrchestrator({
     sessionService,
     apiToken,
     runner,
+    loginLink,
+    setupUrl,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

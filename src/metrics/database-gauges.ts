@@ -6,6 +6,42 @@ import type { Metrics } from './metrics.js';
 
 /** A scrape answers within this even when the database does not. */
 const DATABASE_TIMEOUT_MS = 2_000;
+/** Scrapes within this of a read show that read's counts. */
+export const GAUGE_CACHE_MS = 10_000;
+
+export interface GaugeCacheOptions {
+  /** How long one read serves (default GAUGE_CACHE_MS; 0 reads on every scrape). */
+  ms?: number | undefined;
+  now?: (() => number) | undefined;
+}
+
+/**
+ * The database gauges, read again only when the last read began more than the cache window
+ * ago; scrapes that arrive together share one read. A failed read is kept as long, so a
+ * struggling database is not asked again on every scrape.
+ */
+export function createDatabaseGauges({
+  metrics,
+  database,
+  log,
+  ms = GAUGE_CACHE_MS,
+  now = Date.now,
+}: {
+  metrics: Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'>;
+  database: Database;
+  log: Logger;
+} & GaugeCacheOptions) {
+  let last: { at: number; read: Promise<void> } | undefined;
+  return {
+    refresh(): Promise<void> {
+      const at = now();
+      if (!last || at - last.at >= ms) {
+        last = { at, read: readDatabaseGauges(metrics, database, log) };
+      }
+      return last.read;
+    },
+  };
+}
 
 /**
  * Sets the sessions and jobs gauges from one grouped query each. When the database does not

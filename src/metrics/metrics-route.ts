@@ -1,26 +1,32 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { readDatabaseGauges } from './database-gauges.js';
+import { createDatabaseGauges, type GaugeCacheOptions } from './database-gauges.js';
 import type { Metrics } from './metrics.js';
 
+export type { GaugeCacheOptions } from './database-gauges.js';
 export const METRICS_PATH = '/metrics';
 
 /**
- * Prometheus text for a scraper. Unauthenticated, as scrapers usually are: no label carries a
- * repository, issue or token, only counts by event, status, agent and route template.
+ * Prometheus text for a scraper; behind a bearer token when METRICS_TOKEN is set (the server
+ * app checks it). No label carries a repository, issue or token, only counts by event, status,
+ * agent and route template. The database gauges are read at most once per cache window, so a
+ * storm of scrapes costs the database one pair of queries.
  */
 export function metricsRoute({
   metrics,
   database,
   log,
+  cache,
 }: {
   metrics: Metrics;
   database: Database;
   log: Logger;
+  cache?: GaugeCacheOptions | undefined;
 }) {
+  const gauges = createDatabaseGauges({ metrics, database, log, ...cache });
   return new Hono().get(METRICS_PATH, async (c) => {
-    await readDatabaseGauges(metrics, database, log);
+    await gauges.refresh();
     const text = await metrics.registry.metrics();
     c.header('cache-control', 'no-store');
     return c.body(text, 200, { 'content-type': metrics.registry.contentType });

@@ -84,19 +84,19 @@ export function createMetrics() {
   });
   const sessions = new Gauge({
     name: name('sessions'),
-    help: 'Sessions by status, read from the database at scrape time.',
+    help: 'Sessions by status, read from the database when scraped (at most every 10 s).',
     labelNames: ['status'] as const,
     registers,
   });
   const jobs = new Gauge({
     name: name('jobs'),
-    help: 'Jobs by kind and state (pending, running, done, dead), read from the database at scrape time.',
+    help: 'Jobs by kind and state (pending, running, done, dead), read from the database when scraped (at most every 10 s).',
     labelNames: ['kind', 'state'] as const,
     registers,
   });
   const databaseUp = new Gauge({
     name: name('database_up'),
-    help: '1 when the database answered the scrape, 0 when it did not.',
+    help: '1 when the database answered the latest read of the gauges, 0 when it did not.',
     registers,
   });
 

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { DeliveryHandler } from '../github/deliveries.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { metricsRoute } from '../metrics/metrics-route.js';
+import { type GaugeCacheOptions, METRICS_PATH, metricsRoute } from '../metrics/metrics-route.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { apiRoutes } from './api-routes.js';
+import { requireBearer } from './api-token.js';
 import { type DashboardOptions, dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { webhookRoute } from './webhook-route.js';
 
 export interface ServerAppDeps {
@@ -22,14 +24,25 @@ export interface ServerAppDeps {
   dashboard?: DashboardOptions | undefined;
   /** With it, deliveries are counted and GET /metrics serves Prometheus text. */
   metrics?: Metrics | undefined;
+  /** METRICS_TOKEN: with it, GET /metrics takes only `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
+  /** How long the database gauges are kept between scrapes (tests shorten it). */
+  metricsCache?: GaugeCacheOptions | undefined;
 }
 
-/** The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere. */
+/**
+ * The HTTP surface: webhooks, health and the JSON API, with JSON errors everywhere, and the
+ * security headers (no framing, the dashboard's content policy) on every answer.
+ */
 export function createServerApp(deps: ServerAppDeps): Hono {
   const app = new Hono();
+  app.use(securityHeaders());
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoute(deps));
-  if (deps.metrics) app.route('/', metricsRoute({ ...deps, metrics: deps.metrics }));
+  if (deps.metrics) {
+    if (deps.metricsToken) app.use(METRICS_PATH, requireBearer(deps.metricsToken));
+    app.route('/', metricsRoute({ ...deps, metrics: deps.metrics, cache: deps.metricsCache }));
+  }
   if (deps.api) app.route('/', apiRoutes({ database: deps.database, ...deps.api }));
   if (deps.api && deps.dashboard)
     app.route(

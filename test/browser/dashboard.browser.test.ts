@@ -19,6 +19,8 @@ describe('the dashboard in a browser', () => {
   let page: Page;
   let dir: string;
   let gate: string;
+  // What the browser refused under the Content-Security-Policy: the dashboard must need nothing.
+  const refused: string[] = [];
 
   beforeAll(async () => {
     h = await startInProcess();
@@ -31,6 +33,9 @@ describe('the dashboard in a browser', () => {
       deviceScaleFactor: 1,
     });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+    });
   });
   afterAll(async () => {
     if (gate) {
@@ -54,12 +59,12 @@ describe('the dashboard in a browser', () => {
     );
   const row = (text: string) => page.locator('#sessions-body tr', { hasText: text });
 
-  it('logs in with the token, shows a new session live, and delivers a message to the agent', async () => {
-    const { url, apiToken } = h.orchestrator;
-    // The login link printed at startup; the token does not stay in the address bar.
-    await page.goto(`${url}/login?token=${apiToken}`);
+  it('logs in with a one-time link, shows a new session live, and delivers a message to the agent', async () => {
+    // A login link like the one printed at startup; its code does not stay in the address bar.
+    const link = h.orchestrator.loginLink()!;
+    await page.goto(link);
     expect(new URL(page.url()).pathname).toBe('/');
-    expect(page.url()).not.toContain(apiToken!);
+    expect(page.url()).not.toContain(new URL(link).searchParams.get('code')!);
     await page.locator('#no-sessions').waitFor();
     await page.locator('#live[data-state="on"]').waitFor();
     // A mark on this page's window: still there later means the page was never reloaded.
@@ -104,7 +109,24 @@ describe('the dashboard in a browser', () => {
       (await h.turnsDone(session!.id, 2)) ? h.turnsOf(session!.id) : undefined,
     );
     expect(next.map((t) => t.number)).toEqual([1, 2]);
+    // Live updates, forms and styles all ran under the policy: nothing was refused.
+    expect(refused).toEqual([]);
   }, 120_000);
+
+  it('refuses to show the dashboard inside another site’s frame', async () => {
+    const framer = await context.newPage();
+    try {
+      const blocked = framer.waitForEvent('console', (m) =>
+        m.text().includes("frame-ancestors 'none'"),
+      );
+      await framer.setContent(`<iframe src="${h.orchestrator.url}/sessions"></iframe>`);
+      await blocked;
+      const frame = framer.frames().find((f) => f !== framer.mainFrame());
+      expect(await frame?.locator('#sessions-body').count()).toBe(0);
+    } finally {
+      await framer.close();
+    }
+  }, 30_000);
 
   it('shows sessions in every state; the screenshot of the table', async () => {
     // Merged: label, pull request, merge.
@@ -156,5 +178,6 @@ describe('the dashboard in a browser', () => {
     const height = Math.ceil(main!.y + main!.height - 16);
     await page.setViewportSize({ width: 1440, height });
     await page.screenshot({ path: file });
+    expect(refused).toEqual([]);
   }, 120_000);
 });

@@ -19,7 +19,10 @@ describe('failed-delivery recovery', () => {
     github = await startLocalGitHub();
     const log = pino({ level: 'silent' });
     const probot = createGitHubApp(
-      loadSettings({ APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env }),
+      loadSettings(
+        { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env },
+        { receivesWebhooks: false },
+      ),
       log,
       { throttle: false },
     ).probot!;

@@ -1,19 +1,22 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Webhooks } from '@octokit/webhooks';
 import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrchestrator } from '../../src/composition/start-orchestrator.js';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import { jobs, sessions } from '../../src/db/schema.js';
 import { createGitHubApp } from '../../src/github/app.js';
 import { recordOnly } from '../../src/github/deliveries.js';
 import { createInstallationClient } from '../../src/github/installation-client.js';
+import { GAUGE_CACHE_MS } from '../../src/metrics/database-gauges.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { operatorConfigSchema } from '../../src/operator-config.js';
 import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.js';
-import { createServerApp } from '../../src/server/app.js';
+import { createServerApp, type ServerAppDeps } from '../../src/server/app.js';
 import { MAX_WEBHOOK_BYTES, WEBHOOK_PATH } from '../../src/server/webhook-route.js';
 import { loadSettings } from '../../src/settings.js';
 import { type InProcess, startInProcess } from '../e2e/in-process.js';
@@ -29,14 +32,32 @@ const SECRET = 'metrics-secret';
 const webhooks = new Webhooks({ secret: SECRET });
 const log = pino({ level: 'silent' });
 
-function serverFor(database: Database, metrics: Metrics) {
+function serverFor(
+  database: Database,
+  metrics: Metrics,
+  options: Pick<ServerAppDeps, 'metricsToken' | 'metricsCache'> = {},
+) {
   return createServerApp({
     database,
     verify: (body, signature) => webhooks.verify(body, signature),
     handler: recordOnly,
     log,
     metrics,
+    ...options,
   });
+}
+
+/** The database with its selects counted: what a scrape costs it. */
+function countingSelects(database: Database) {
+  const counter = { selects: 0 };
+  const db = new Proxy(database.db, {
+    get(target, property) {
+      if (property === 'select') counter.selects++;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { database: { ...database, db } as Database, counter };
 }
 
 type App = ReturnType<typeof serverFor>;
@@ -123,7 +144,8 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
 
   it('reports sessions by status and jobs by kind and state as the database has them', async () => {
     const metrics = createMetrics();
-    const app = serverFor(t.database, metrics);
+    let clock = 1_000_000;
+    const app = serverFor(t.database, metrics, { metricsCache: { now: () => clock } });
     const statuses = ['working', 'working', 'waiting', 'merged'] as const;
     await t.database.db.insert(sessions).values(
       statuses.map((status, i) => ({
@@ -163,17 +185,56 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
       expect(text).not.toContain(secret);
     }
 
-    // Read at scrape time: a change shows on the next scrape.
+    // Read when scraped, at most once per cache window: a change shows once the window is over.
     await t.database.db
       .update(sessions)
       .set({ status: 'waiting' })
       .where(eq(sessions.id, `s-metrics-${engine}-0`));
     await t.database.db.update(jobs).set({ status: 'running' }).where(eq(jobs.kind, 'spawn'));
+    clock += GAUGE_CACHE_MS - 1;
+    ({ samples } = await scrape(app));
+    expect(session('working')).toBe(2);
+    clock += 1;
     ({ samples } = await scrape(app));
     expect(session('working')).toBe(1);
     expect(session('waiting')).toBe(2);
     expect(job('spawn', 'running')).toBe(3);
     expect(job('spawn', 'pending')).toBe(0);
+  });
+
+  it('queries the database once for a storm of scrapes within the cache window', async () => {
+    let clock = 5_000_000;
+    const { database, counter } = countingSelects(t.database);
+    const app = serverFor(database, createMetrics(), { metricsCache: { now: () => clock } });
+    // Together (one read shared) and one after another (the read kept).
+    await Promise.all(Array.from({ length: 20 }, () => scrape(app)));
+    for (let i = 0; i < 30; i++) await scrape(app);
+    clock += GAUGE_CACHE_MS - 1;
+    const { samples } = await scrape(app);
+    expect(sampleValue(samples, 'agent_orchestrator_database_up')).toBe(1);
+    // One read: its two grouped queries, sessions and jobs.
+    expect(counter.selects).toBe(2);
+    clock += 1;
+    await scrape(app);
+    expect(counter.selects).toBe(4);
+  });
+
+  it('asks for METRICS_TOKEN as a bearer token when it is set', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const app = serverFor(t.database, createMetrics(), { metricsToken: token });
+    for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`, token]) {
+      const res = await app.request('/metrics', {
+        headers: authorization ? { authorization } : {},
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await res.text()).not.toContain('agent_orchestrator_');
+    }
+    const res = await app.request('/metrics', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('agent_orchestrator_database_up 1');
+    // The token guards the metrics only: health checks stay open.
+    expect((await app.request('/healthz')).status).toBe(200);
   });
 
   describe('a finished turn', () => {
@@ -185,11 +246,10 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
       // The harness's own runner knows nothing of metrics: this one, on the same state, does.
       await h.host.stop();
       metrics = createMetrics();
-      const settings = loadSettings({
-        APP_ID: '1',
-        PRIVATE_KEY: generatePrivateKey(),
-        ...h.github.env,
-      });
+      const settings = loadSettings(
+        { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...h.github.env },
+        { receivesWebhooks: false },
+      );
       host = await startRunnerHost({
         database: h.t.database,
         queue: h.queue,
@@ -251,11 +311,10 @@ describe('GitHub API calls in /metrics', () => {
 
   it('counts every call by method, route template and status class, and keeps the rate limit', async () => {
     const metrics = createMetrics();
-    const settings = loadSettings({
-      APP_ID: '1',
-      PRIVATE_KEY: generatePrivateKey(),
-      ...github.env,
-    });
+    const settings = loadSettings(
+      { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env },
+      { receivesWebhooks: false },
+    );
     const probot = createGitHubApp(settings, log, { throttle: false, metrics }).probot!;
     const installation = await probot.auth(7);
     // The runner asks for a token to push with, outside any API call: that call counts too.
@@ -305,7 +364,8 @@ describe('GET /metrics while Postgres is unreachable', () => {
     const database = await createDatabase({ url: viaProxy.href, maxConnections: 2 });
     try {
       const metrics = createMetrics();
-      const app = serverFor(database, metrics);
+      // No cache window: each scrape reads, to see the database go and come back.
+      const app = serverFor(database, metrics, { metricsCache: { ms: 0 } });
       const body = JSON.stringify(examplePayload('issues', 'opened'));
       expect((await deliver(app, 'issues', body)).status).toBe(200);
       let { samples } = await scrape(app);
@@ -432,6 +492,35 @@ describe('a running orchestrator', () => {
     expect(sampleValue(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     for (const secret of ['widgets', 'launch plan', 'alice', 'ghs_', apiToken!]) {
       expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('an orchestrator started with METRICS_TOKEN', () => {
+  it('serves /metrics only to a scraper with the token', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ao-metrics-token-'));
+    const token = 'scraper-token-0123456789abcdef';
+    const settings = loadSettings({
+      DATA_DIR: dir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      METRICS_TOKEN: token,
+    });
+    const orchestrator = await startOrchestrator({
+      settings,
+      log,
+      envFile: path.join(dir, '.env'),
+    });
+    try {
+      expect((await fetch(`${orchestrator.url}/metrics`)).status).toBe(401);
+      const res = await fetch(`${orchestrator.url}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
+    } finally {
+      await orchestrator.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -74,7 +74,11 @@ export async function startHarness(options: HarnessOptions = {}) {
     agents: { fake: fakeAgentConfig },
     ...options.operator,
   });
-  const settings = loadSettings({ APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env });
+  // A runner verifies no webhook signature: no WEBHOOK_SECRET needed.
+  const settings = loadSettings(
+    { APP_ID: '1', PRIVATE_KEY: generatePrivateKey(), ...github.env },
+    { receivesWebhooks: false },
+  );
   const probot = createGitHubApp(settings, log).probot!;
   const hostOptions = {
     database: t.database,

@@ -27,9 +27,10 @@ describe('the dashboard of a started app', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints a ready login link when it generates the token, and the link logs in', async () => {
+  it('prints a one-time login link, not the token, when it generates the token; the link logs in once', async () => {
     const line = logged.find((l) => l.loginUrl);
-    expect(line?.loginUrl).toBe(`${orchestrator.url}/login?token=${orchestrator.apiToken}`);
+    expect(line?.loginUrl).toMatch(new RegExp(`^${orchestrator.url}/login\\?code=[\\w-]{32}$`));
+    expect(line!.loginUrl).not.toContain(orchestrator.apiToken!);
     expect(line?.msg).toContain(line!.loginUrl!);
     const res = await fetch(line!.loginUrl!, { redirect: 'manual' });
     expect(res.status).toBe(303);
@@ -38,12 +39,25 @@ describe('the dashboard of a started app', () => {
     const page = await fetch(`${orchestrator.url}/sessions`, { headers: { cookie } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('No sessions yet.');
+
+    // Used once: the same link (from a history, a log) logs nobody in again.
+    const again = await fetch(line!.loginUrl!, { redirect: 'manual' });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    // Nor does the token in an address.
+    for (const url of [
+      `/login?token=${orchestrator.apiToken}`,
+      `/sessions?token=${orchestrator.apiToken}`,
+    ]) {
+      const res = await fetch(`${orchestrator.url}${url}`, { redirect: 'manual' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toMatch(/^\/login/);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
   });
 
   it('shuts down while a browser follows a live stream', async () => {
-    const res = await fetch(`${orchestrator.url}/login?token=${orchestrator.apiToken}`, {
-      redirect: 'manual',
-    });
+    const res = await fetch(orchestrator.loginLink()!, { redirect: 'manual' });
     const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
     const stream = await fetch(`${orchestrator.url}/sessions/stream`, {
       headers: { cookie, accept: 'text/event-stream' },

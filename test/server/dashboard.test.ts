@@ -17,6 +17,7 @@ import { createJobQueue } from '../../src/jobs/queue.js';
 import { createServerApp } from '../../src/server/app.js';
 import { SESSION_COOKIE } from '../../src/server/dashboard/dashboard-auth.js';
 import { createLiveFeed, type LiveFeed } from '../../src/server/dashboard/live-feed.js';
+import { createLoginCodes } from '../../src/server/dashboard/login-codes.js';
 import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
 import { createSessionService, type SessionService } from '../../src/sessions/session-service.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -71,6 +72,7 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
   let csrf: string;
   let stateDir: string;
   const created: Session[] = [];
+  const loginCodes = createLoginCodes();
 
   const get = (url: string, headers: Record<string, string> = {}) =>
     app.request(url, { headers: { cookie, ...headers } });
@@ -119,7 +121,7 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
       handler: recordOnly,
       log: pino({ level: 'silent' }),
       api: { sessionService: service, apiToken: TOKEN },
-      dashboard: { liveFeed: feed, githubUrl: 'https://github.example' },
+      dashboard: { liveFeed: feed, githubUrl: 'https://github.example', loginCodes },
     });
 
     const waiting = await createSession('octo/widgets', 1, 'Crash when saving');
@@ -151,9 +153,13 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
       status: 'finished',
     });
 
-    const login = await app.request(`/login?token=${TOKEN}`);
+    const login = await app.request('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
     cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    csrf = /name="_csrf" value="([0-9a-f]+)"/.exec(await html('/sessions'))![1]!;
+    csrf = /name="_csrf" value="([\w-]+)"/.exec(await html('/sessions'))![1]!;
   });
   afterAll(async () => {
     feed?.close();
@@ -171,8 +177,9 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
     expect(form.status).toBe(200);
     expect(await form.text()).toContain('name="token"');
 
-    // The link printed at startup logs in and drops the token from the address bar.
-    const res = await app.request(`/login?token=${TOKEN}&next=%2Fsessions%3Fstatus%3Dwaiting`);
+    // A one-time login link (as printed at startup) logs in and leaves the address bar.
+    const link = `/login?code=${loginCodes.issue()}&next=%2Fsessions%3Fstatus%3Dwaiting`;
+    const res = await app.request(link);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/sessions?status=waiting');
     const setCookie = res.headers.get('set-cookie')!;
@@ -194,10 +201,10 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
   });
 
   it('refuses a wrong token with a 401 page and no cookie; a forged cookie is no login', async () => {
-    const wrong = await app.request(`/login?token=${TOKEN}x`);
+    const wrong = await app.request('/login?code=not-a-code');
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
-    expect(await wrong.text()).toContain('That token is not the API token.');
+    expect(await wrong.text()).toContain('That login link has been used or has expired.');
     const posted = await app.request('/login', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -205,6 +212,7 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
     });
     expect(posted.status).toBe(401);
     expect(posted.headers.get('set-cookie')).toBeNull();
+    expect(await posted.text()).toContain('That token is not the API token.');
     for (const forged of [TOKEN, 'x'.repeat(64)]) {
       const res = await app.request('/sessions', {
         headers: { cookie: `${SESSION_COOKIE}=${forged}` },
@@ -318,14 +326,14 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
 
   it('is complete without JavaScript: data in the HTML, forms that post and redirect', async () => {
     const page = (await html(`/sessions/${created[0]!.id}`)).replace(
-      /<script>[\s\S]*?<\/script>/g,
+      /<script[\s\S]*?<\/script>/g,
       '',
     );
     expect(page).toContain('Crash when saving');
     expect(page).toContain('Working on the crash');
     expect(page).toContain('<span class="badge s-waiting">waiting</span>');
     expect(page).toMatch(/<form method="post" action="\/sessions\/s-[a-z0-9]+\/messages">/);
-    const table = (await html('/sessions')).replace(/<script>[\s\S]*?<\/script>/g, '');
+    const table = (await html('/sessions')).replace(/<script[\s\S]*?<\/script>/g, '');
     for (const s of created.slice(0, 3)) expect(table).toContain(`/sessions/${s.id}`);
   });
 

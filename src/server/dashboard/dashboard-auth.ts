@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
@@ -11,35 +11,48 @@ export interface DashboardAuth {
   /** The API token, compared in constant time. */
   isApiToken(given: string): boolean;
   isLoggedIn(c: Context): boolean;
-  /** Sets the login cookie (HttpOnly, SameSite=Strict; Secure over https). */
+  /** Starts a new login: a cookie of its own (HttpOnly, SameSite=Strict; Secure over https). */
   logIn(c: Context): void;
   logOut(c: Context): void;
-  /** The token every dashboard form carries, so another site cannot post them. */
-  readonly csrfToken: string;
-  isCsrfToken(given: unknown): boolean;
+  /** This login's form token: every dashboard form carries it, so another site cannot post them. */
+  csrfToken(c: Context): string;
+  isCsrfToken(c: Context, given: unknown): boolean;
 }
 
 /**
- * Logging in to the dashboard takes the API token. The cookie holds a value derived from it,
- * not the token itself, so a cookie cannot be replayed as a bearer token on the API; a new
- * API_TOKEN logs everyone out.
+ * Logging in to the dashboard takes the API token. Each login gets a cookie of its own,
+ * `<nonce>.<issued>.<mac>`, signed with a key derived from the token: not the token itself,
+ * so a cookie cannot be replayed as a bearer token on the API; it ends after a week, and a new
+ * API_TOKEN logs everyone out. The form token is derived from the login's nonce.
  */
-export function createDashboardAuth(apiToken: string): DashboardAuth {
-  const derive = (purpose: string) =>
-    createHmac('sha256', apiToken).update(`agent-orchestrator dashboard ${purpose}`).digest('hex');
-  const cookieValue = derive('login');
-  const csrfToken = derive('form');
+export function createDashboardAuth(
+  apiToken: string,
+  { now = Date.now }: { now?: () => number } = {},
+): DashboardAuth {
+  const mac = (purpose: string, value: string) =>
+    createHmac('sha256', apiToken)
+      .update(`agent-orchestrator dashboard ${purpose} ${value}`)
+      .digest('base64url');
   const secure = (c: Context) =>
     new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 
+  /** The login's nonce, when the request carries a valid, unexpired cookie. */
+  const loginOf = (c: Context): string | undefined => {
+    const match = /^([\w-]{22})\.(\d{1,12})\.([\w-]{43})$/.exec(getCookie(c, SESSION_COOKIE) ?? '');
+    if (!match) return undefined;
+    const [nonce, issued, signature] = [match[1]!, match[2]!, match[3]!];
+    if (!sameToken(signature, mac('login', `${nonce}.${issued}`))) return undefined;
+    const age = now() / 1000 - Number(issued);
+    return age >= 0 && age < COOKIE_MAX_AGE ? nonce : undefined;
+  };
+
   return {
     isApiToken: (given) => sameToken(given.trim(), apiToken),
-    isLoggedIn(c) {
-      const given = getCookie(c, SESSION_COOKIE);
-      return given !== undefined && sameToken(given, cookieValue);
-    },
+    isLoggedIn: (c) => loginOf(c) !== undefined,
     logIn(c) {
-      setCookie(c, SESSION_COOKIE, cookieValue, {
+      const nonce = randomBytes(16).toString('base64url');
+      const issued = String(Math.floor(now() / 1000));
+      setCookie(c, SESSION_COOKIE, `${nonce}.${issued}.${mac('login', `${nonce}.${issued}`)}`, {
         path: '/',
         httpOnly: true,
         sameSite: 'Strict',
@@ -50,8 +63,16 @@ export function createDashboardAuth(apiToken: string): DashboardAuth {
     logOut(c) {
       deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secure(c) });
     },
-    csrfToken,
-    isCsrfToken: (given) => typeof given === 'string' && sameToken(given, csrfToken),
+    csrfToken(c) {
+      const nonce = loginOf(c);
+      return nonce ? mac('form', nonce) : '';
+    },
+    isCsrfToken(c, given) {
+      const nonce = loginOf(c);
+      return (
+        nonce !== undefined && typeof given === 'string' && sameToken(given, mac('form', nonce))
+      );
+    },
   };
 }
 
@@ -90,7 +111,7 @@ export async function formFromDashboard(
   c: Context,
 ): Promise<Record<string, unknown>> {
   const form = await c.req.parseBody();
-  if (!auth.isCsrfToken(form._csrf))
+  if (!auth.isCsrfToken(c, form._csrf))
     throw new HTTPException(403, {
       message:
         'This form is out of date or was sent from another site. Reload the page and try again.',

@@ -4,9 +4,12 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import type { SessionService } from '../../sessions/session-service.js';
 import { createSessionActions } from '../session-actions.js';
+import { assetRoutes } from './asset-routes.js';
 import { createDashboardAuth, requireLogin } from './dashboard-auth.js';
 import type { DashboardContext } from './dashboard-context.js';
 import type { LiveFeed } from './live-feed.js';
+import { createLoginCodes, type LoginCodes } from './login-codes.js';
+import { createLoginLimiter, type LoginLimiter } from './login-limiter.js';
 import { loginRoutes } from './login-routes.js';
 import { sessionListRoutes } from './session-list-routes.js';
 import { sessionRoutes } from './session-routes.js';
@@ -19,6 +22,10 @@ export interface DashboardOptions {
   /** GitHub's web address, for links when a session has no issue address recorded. */
   githubUrl: string;
   now?: (() => Date) | undefined;
+  /** The one-time codes of login links; the composition prints one at startup. */
+  loginCodes?: LoginCodes | undefined;
+  /** Failed logins per address (default: 10 within 10 minutes). */
+  loginLimiter?: LoginLimiter | undefined;
 }
 
 export interface DashboardDeps extends DashboardOptions {
@@ -37,6 +44,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
   const { database, liveFeed, githubUrl, log } = deps;
   const now = deps.now ?? (() => new Date());
   const app = new Hono();
+  // The style sheet and script: every page needs them, the login page and error pages too.
+  app.route('/', assetRoutes());
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
@@ -68,7 +77,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     return app;
   }
 
-  const auth = createDashboardAuth(deps.apiToken);
+  const clock = () => now().getTime();
+  const auth = createDashboardAuth(deps.apiToken, { now: clock });
   const context: DashboardContext = {
     db: database.db,
     auth,
@@ -77,7 +87,14 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     now,
     streams: { database, liveFeed, githubUrl, log, now },
   };
-  app.route('/', loginRoutes(auth));
+  app.route(
+    '/',
+    loginRoutes({
+      auth,
+      codes: deps.loginCodes ?? createLoginCodes({ now: clock }),
+      limiter: deps.loginLimiter ?? createLoginLimiter({ now: clock }),
+    }),
+  );
   for (const path of ['/', '/sessions', '/sessions/*']) app.use(path, requireLogin(auth));
   app.route('/', sessionListRoutes(context));
   app.route('/', sessionRoutes(context));

@@ -30,7 +30,7 @@ export function sessionListRoutes({ db, auth, githubUrl, now, streams }: Dashboa
       repositories,
       githubUrl,
       now: now(),
-      csrfToken: auth.csrfToken,
+      csrfToken: auth.csrfToken(c),
     };
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

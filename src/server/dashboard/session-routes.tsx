@@ -70,7 +70,7 @@ export function sessionRoutes({
         draft={extra.draft}
         githubUrl={githubUrl}
         now={now()}
-        csrfToken={auth.csrfToken}
+        csrfToken={auth.csrfToken(c)}
         live={`/sessions/${id}/stream?${position}`}
       />,
       extra.status ?? 200,

@@ -1,17 +1,20 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
-import { SCRIPT, STYLE } from './assets.js';
+import { SCRIPT_PATH, STYLE_PATH } from './assets.js';
 
 export interface LayoutProps {
   title: string;
-  /** The page's server-sent event stream, followed by the inline script. */
+  /** The page's server-sent event stream, followed by the dashboard's script. */
   live?: string | undefined;
   /** Shown when logged in: the log-out form needs it. */
   csrfToken?: string | undefined;
   children?: Child;
 }
 
-/** Every dashboard page: header, style, and the live script when the page has a stream. */
+/**
+ * Every dashboard page: header, style sheet, and the live script when the page has a stream.
+ * Nothing inline: the Content-Security-Policy allows this site's files only.
+ */
 export function Layout({ title, live, csrfToken, children }: LayoutProps) {
   return (
     <>
@@ -20,9 +23,8 @@ export function Layout({ title, live, csrfToken, children }: LayoutProps) {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="referrer" content="same-origin" />
           <title>{`${title} · Agent Orchestrator`}</title>
-          <style>{raw(STYLE)}</style>
+          <link rel="stylesheet" href={STYLE_PATH} />
         </head>
         <body data-live={live}>
           <header class="top">
@@ -49,7 +51,7 @@ export function Layout({ title, live, csrfToken, children }: LayoutProps) {
             )}
           </header>
           <main>{children}</main>
-          {live && <script>{raw(SCRIPT)}</script>}
+          {live && <script src={SCRIPT_PATH} />}
         </body>
       </html>
     </>
