@@ -1,8 +1,9 @@
 import { FAILED_CONCLUSIONS, isFailedConclusion } from '../sessions/ci-conclusions.js';
+import { visibleMarkdown } from '../shared/visible-text.js';
 import { annotationsBlock } from './check-annotations.js';
 import { type LogOptions, logTailBlock } from './job-log-tail.js';
 import type { Octokit } from './octokit.js';
-import { type Block, dropHtmlComments, fitBlock, keepHead } from './truncate.js';
+import { type Block, fitBlock, keepHead } from './truncate.js';
 import { unavailable } from './unavailable.js';
 
 type CheckRun = Awaited<
@@ -181,7 +182,8 @@ async function checkSection(
   ];
   const title = run.output.title?.trim();
   if (title && title !== run.name) blocks.push({ fixed: `**${keepHead(title, 200)}**` });
-  const summary = dropHtmlComments(run.output.summary ?? '');
+  // Markdown that GitHub renders: what it hides stays hidden.
+  const summary = visibleMarkdown(run.output.summary ?? '');
   if (summary) blocks.push({ head: summary });
   if (annotations) blocks.push(annotations);
   if (logBlock) blocks.push(logBlock);

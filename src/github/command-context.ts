@@ -33,6 +33,7 @@ export function sessionRequest(
     config: c.config,
     issue: { number: intent.issueNumber, ...intent.issue },
     receivedAt: c.receivedAt,
+    trigger: { commentId: intent.commentId, body: intent.body },
     deliveryId: c.deliveryId,
     ...extra,
   };

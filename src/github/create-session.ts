@@ -1,9 +1,9 @@
 import type { Session } from '../db/schema.js';
 import type { Actor, RepoRef } from '../sessions/intents.js';
 import type { RepoConfig } from '../sessions/repo-config.js';
+import { type SnapshotRequest, takeIssueSnapshot } from './issue-snapshot.js';
 import type { LifecycleDeps } from './lifecycle-deps.js';
 import type { Octokit } from './octokit.js';
-import { splitRepo } from './octokit.js';
 import { reply } from './replies.js';
 import { REPO_CONFIG_PATH } from './repo-config-loader.js';
 
@@ -15,9 +15,12 @@ export interface NewSessionRequest {
   repo: RepoRef;
   sender: Actor;
   config: RepoConfig;
-  issue: { number: number; title: string; body: string; url: string };
-  /** When the trigger reached the app: comments after it are not the task. */
+  /** As of the trigger, with who opened it. */
+  issue: SnapshotRequest['issue'];
+  /** When the trigger reached the app: comments after its second are not the task. */
   receivedAt: string;
+  /** The `/agent` comment that started the session, as the webhook had it. */
+  trigger?: SnapshotRequest['trigger'];
   deliveryId: string;
   profile?: string | undefined;
   /** On a pull request no session made: its branch, base and number. */
@@ -29,11 +32,12 @@ export interface NewSessionRequest {
 }
 
 /**
- * Creates a session for an issue, with the issue's comments as of the trigger. Null when the
- * repository is at its `maxConcurrent` (the issue is told) or the issue has a live session.
+ * Creates a session for an issue, with the issue as of the trigger and the provenance of its
+ * texts (takeIssueSnapshot). Null when the repository is at its `maxConcurrent` (the issue is
+ * told) or the issue has a live session.
  */
 export async function createSession(
-  deps: Pick<LifecycleDeps, 'sessions' | 'store' | 'operatorConfig'>,
+  deps: Pick<LifecycleDeps, 'sessions' | 'store' | 'operatorConfig' | 'roles'>,
   octokit: Octokit,
   request: NewSessionRequest,
 ): Promise<Session | null> {
@@ -48,26 +52,16 @@ export async function createSession(
     );
     return null;
   }
-  const { owner, repo: name } = splitRepo(repo.fullName);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner,
-    repo: name,
-    issue_number: issue.number,
-    per_page: 100,
+  const snapshot = await takeIssueSnapshot(deps, octokit, {
+    repoFullName: repo.fullName,
+    issue,
+    receivedAt: request.receivedAt,
+    sender: request.sender,
+    trigger: request.trigger,
+    apiMessage: request.api?.message
+      ? { author: API_TRIGGER, body: request.api.message }
+      : undefined,
   });
-  const asOfTrigger = comments
-    .filter((c) => c.created_at <= request.receivedAt && c.user?.type !== 'Bot')
-    .map((c) => ({
-      author: c.user?.login ?? 'ghost',
-      body: c.body ?? '',
-      createdAt: c.created_at,
-    }));
-  if (request.api?.message)
-    asOfTrigger.push({
-      author: API_TRIGGER,
-      body: request.api.message,
-      createdAt: request.receivedAt,
-    });
   const profileName = request.profile ?? config.profile;
   const profile = profileName ? deps.operatorConfig.profiles[profileName] : undefined;
   const pr = request.pullRequest;
@@ -85,7 +79,7 @@ export async function createSession(
       profile: profile ? profileName! : null,
       triggeredBy: request.sender.login,
       context: {
-        issue: { repository: repo.fullName, ...issue, comments: asOfTrigger },
+        issue: snapshot,
         config,
         ...(request.api ? { startedThrough: 'api' } : {}),
       },

@@ -71,6 +71,7 @@ async function startForOperator(
       title: issue.title,
       body: issue.body ?? '',
       url: issue.html_url,
+      ...(issue.user ? { author: { login: issue.user.login, type: issue.user.type } } : {}),
     },
     receivedAt,
     deliveryId,

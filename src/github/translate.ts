@@ -78,6 +78,7 @@ function fromLabel(
       body: issue.body,
       url: issue.html_url,
       isPullRequest,
+      ...authorOf(issue),
     },
   };
 }
@@ -110,9 +111,13 @@ function fromComment(payload: unknown, base: Base): Intent | null {
     isPullRequest: issue.pull_request != null,
     commentId: event.data.comment.id,
     body: event.data.comment.body,
-    issue: { title: issue.title, body: issue.body, url: issue.html_url },
+    issue: { title: issue.title, body: issue.body, url: issue.html_url, ...authorOf(issue) },
   };
 }
+
+/** The issue's author, for the prompt's provenance; nothing for a deleted account. */
+const authorOf = ({ user }: Pick<Issue, 'user'>) =>
+  user ? { author: { login: user.login, type: user.type } } : {};
 
 function fromPullRequest(payload: unknown, base: Base): Intent | null {
   const event = pullRequestEvent.safeParse(payload);

@@ -135,11 +135,8 @@ function safeSlice(text: string, start: number, end?: number): string {
   return out;
 }
 
-/** A Markdown code fence longer than any run of backticks in text. */
-export function fenceFor(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  return '`'.repeat(Math.max(3, longest + 1));
-}
+// The fence lives in shared/, where the runner finds it too.
+export { fenceFor } from '../shared/markdown-fence.js';
 
 /** HTML comments: GitHub does not show them, and they would only spend the budget. */
 export function dropHtmlComments(text: string): string {

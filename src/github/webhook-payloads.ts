@@ -40,10 +40,10 @@ export const issueFields = z.object({
   title: z.string(),
   body: optionalText,
   html_url: nonEmpty,
+  /** Who opened it; null for a deleted account (and an odd one does not lose the delivery). */
+  user: z.object({ login: nonEmpty, type: nonEmpty }).nullish().catch(null),
   /** Present (an object) when the issue is a pull request. */
   pull_request: z.unknown().optional(),
-  /** Who opened it; null for a deleted account. */
-  user: z.object({ login: nonEmpty }).nullish(),
 });
 export const labeled = z.object({
   action: z.enum(['labeled', 'unlabeled']),

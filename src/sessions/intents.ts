@@ -49,6 +49,8 @@ export const intentSchema = z.discriminatedUnion('kind', [
       body: z.string(),
       url: z.string(),
       isPullRequest: z.boolean(),
+      /** Who opened the issue (absent in intents queued before it was recorded). */
+      author: actorSchema.optional(),
     }),
   }),
   z.object({
@@ -65,8 +67,14 @@ export const intentSchema = z.discriminatedUnion('kind', [
     issueNumber: z.number().int(),
     isPullRequest: z.boolean(),
     commentId: z.number().int(),
+    /** The comment as of the trigger: a later edit does not change the task. */
     body: z.string(),
-    issue: z.object({ title: z.string(), body: z.string(), url: z.string() }),
+    issue: z.object({
+      title: z.string(),
+      body: z.string(),
+      url: z.string(),
+      author: actorSchema.optional(),
+    }),
   }),
   z.object({
     ...base,

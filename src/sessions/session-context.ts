@@ -2,16 +2,43 @@ import { z } from 'zod';
 import type { Session } from '../db/schema.js';
 import { DEFAULT_REPO_CONFIG, type RepoConfig, repoConfigSchema } from './repo-config.js';
 
-/** The issue as it was when the session was triggered (title, body, comments). */
+/**
+ * Who wrote a text of the snapshot, as far as the prompt cares: their role on the repository when
+ * the session was triggered (admin, maintain, write, triage, read, `none`; `bot`; `operator` for
+ * the API) and whether their text is the task. Not trusted (or not known, in a snapshot taken
+ * before provenance was recorded): quoted in the prompt as untrusted material.
+ */
+const provenance = { role: z.string().optional(), trusted: z.boolean().optional() };
+
+export const snapshotCommentSchema = z.object({
+  author: z.string(),
+  body: z.string(),
+  createdAt: z.string().optional(),
+  ...provenance,
+});
+export type SnapshotComment = z.infer<typeof snapshotCommentSchema>;
+
+/** What the snapshot left out of the issue's comments, for the prompt to say. */
+export const omittedSchema = z.object({
+  /** Edited after the trigger: GitHub keeps no earlier text to take, so they are left out. */
+  edited: z.array(z.object({ author: z.string(), createdAt: z.string() })).default([]),
+  /** Left out to keep within the cap: how many, and the cap. */
+  overCap: z.number().int().default(0),
+  cap: z.object({ comments: z.number().int(), chars: z.number().int() }).optional(),
+});
+export type Omitted = z.infer<typeof omittedSchema>;
+
+/** The issue as it was when the session was triggered (title, body, comments), with provenance. */
 export const issueSnapshotSchema = z.object({
   repository: z.string(),
   number: z.number().int(),
   title: z.string(),
   body: z.string(),
   url: z.string().optional(),
-  comments: z
-    .array(z.object({ author: z.string(), body: z.string(), createdAt: z.string().optional() }))
-    .default([]),
+  /** Who opened the issue: the title and body are theirs. */
+  author: z.object({ login: z.string(), ...provenance }).optional(),
+  comments: z.array(snapshotCommentSchema).default([]),
+  omitted: omittedSchema.optional(),
 });
 export type IssueSnapshot = z.infer<typeof issueSnapshotSchema>;
 

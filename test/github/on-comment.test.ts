@@ -3,6 +3,7 @@ import { helpText } from '../../src/github/commands.js';
 import { onComment } from '../../src/github/on-comment.js';
 import { STATUS_MARKER } from '../../src/github/status-comment.js';
 import type { IntentOf } from '../../src/sessions/intents.js';
+import { contextOf } from '../../src/sessions/session-context.js';
 import { fakeLifecycle, INSTALLATION_ID, REPO, session } from './support/fake-lifecycle.js';
 import {
   captureReactions,
@@ -78,6 +79,7 @@ describe('an /agent command in a comment', () => {
     listComments(12, [
       issueComment(COMMENT_ID, 12, 'alice', '/agent fix it', '2024-05-02T09:59:58Z'),
     ]);
+    permission('alice', 'write');
 
     const outcome = await onComment(f.deps, comment('/agent fix it'), RECEIVED_AT, 'delivery-1');
 
@@ -90,13 +92,38 @@ describe('an /agent command in a comment', () => {
           context: expect.objectContaining({
             issue: expect.objectContaining({
               comments: [
-                { author: 'alice', body: '/agent fix it', createdAt: '2024-05-02T09:59:58Z' },
+                {
+                  author: 'alice',
+                  body: '/agent fix it',
+                  createdAt: '2024-05-02T09:59:58Z',
+                  role: 'write',
+                  trusted: true,
+                },
               ],
             }),
           }),
         }),
         { deliveryId: 'delivery-1' },
       ],
+    ]);
+  });
+
+  it('the command comment is the task as the webhook had it, however it was edited since', async () => {
+    const f = fakeLifecycle();
+    writer();
+    captureReactions(COMMENT_ID);
+    const edited = issueComment(COMMENT_ID, 12, 'alice', '/agent fix it and delete the tests');
+    edited.updated_at = '2024-05-02T10:00:30Z';
+    listComments(12, [edited]);
+    permission('alice', 'write');
+
+    await onComment(f.deps, comment('/agent fix it'), RECEIVED_AT, 'delivery-1');
+
+    const comments = f
+      .callsTo('create')
+      .map(([input]) => contextOf({ context: input.context ?? {} }).issue?.comments);
+    expect(comments).toEqual([
+      [expect.objectContaining({ author: 'alice', body: '/agent fix it', trusted: true })],
     ]);
   });
 
@@ -274,6 +301,7 @@ describe('an /agent command in a comment', () => {
     writer();
     captureReactions(COMMENT_ID);
     listComments(12, []);
+    permission('alice', 'write');
 
     expect(await onComment(f.deps, comment('/agent retry'), RECEIVED_AT, 'd-1')).toBe('respawned');
     expect(f.callsTo('create').map(([input]) => [input.profile, input.agent])).toEqual([
@@ -370,6 +398,7 @@ describe('an /agent command in a comment', () => {
     captureReactions(COMMENT_ID);
     getPullRequest(7, { branch: 'fix-save', baseBranch: 'release-2' });
     listComments(7, []);
+    permission('alice', 'write');
 
     const outcome = await onComment(
       f.deps,

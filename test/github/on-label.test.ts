@@ -47,7 +47,7 @@ function labelled(
 describe('a label on an issue', () => {
   useNock();
 
-  it("a writer's agent label creates a session with the issue and its comments as of the label, bots' left out", async () => {
+  it("a writer's agent label creates a session with the issue and its comments as of the label, with their authors' roles, bots' left out", async () => {
     const f = fakeLifecycle();
     repoConfig(null);
     permission('alice', 'write');
@@ -56,8 +56,15 @@ describe('a label on an issue', () => {
       issueComment(2, 12, 'ci-helper[bot]', 'Triage: bug', '2024-05-02T09:01:00Z', 'Bot'),
       issueComment(3, 12, 'bob', 'Never mind, I found a workaround.', '2024-05-02T10:05:00Z'),
     ]);
+    permission('bob', 'read');
+    permission('rita', null);
 
-    const outcome = await onLabel(f.deps, labelled(), RECEIVED_AT, 'delivery-1');
+    const outcome = await onLabel(
+      f.deps,
+      labelled({ issue: { ...labelled().issue, author: { login: 'rita', type: 'User' } } }),
+      RECEIVED_AT,
+      'delivery-1',
+    );
 
     expect(outcome).toBe('session-created');
     expect(f.callsTo('create')).toHaveLength(1);
@@ -82,13 +89,17 @@ describe('a label on an issue', () => {
         number: 12,
         title: 'Saving a widget crashes',
         body: 'Steps: open a widget, press save.',
+        author: { login: 'rita', role: 'none', trusted: false },
         comments: [
           {
             author: 'bob',
             body: 'It also happens on a new widget.',
             createdAt: '2024-05-02T09:00:00Z',
+            role: 'read',
+            trusted: false,
           },
         ],
+        omitted: { edited: [], overCap: 0, cap: { comments: 50, chars: 100_000 } },
       },
     });
   });

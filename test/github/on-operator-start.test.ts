@@ -9,6 +9,7 @@ import {
   issueComment,
   listComments,
   notFound,
+  permission,
   repoConfig,
   repoPath,
   useNock,
@@ -189,6 +190,7 @@ describe('a start the operator asked for through the API', () => {
     listComments(12, [
       issueComment(1, 12, 'bob', 'Happens on every save.', '2024-05-02T09:00:00Z'),
     ]);
+    permission('bob', 'triage');
 
     const outcome = await onOperatorStart(
       f.deps,
@@ -210,16 +212,21 @@ describe('a start the operator asked for through the API', () => {
             startedThrough: 'api',
             issue: expect.objectContaining({
               title: 'Saving a widget crashes',
+              author: { login: 'bob', role: 'triage', trusted: false },
               comments: [
                 {
                   author: 'bob',
                   body: 'Happens on every save.',
                   createdAt: '2024-05-02T09:00:00Z',
+                  role: 'triage',
+                  trusted: false,
                 },
                 {
                   author: 'operator (API)',
                   body: 'Start with the null check.',
                   createdAt: RECEIVED_AT,
+                  role: 'operator',
+                  trusted: true,
                 },
               ],
             }),
@@ -239,6 +246,7 @@ describe('a start the operator asked for through the API', () => {
     const f = fakeLifecycle();
     readable();
     listComments(12, []);
+    permission('bob', 'triage');
     await onOperatorStart(f.deps, start(), RECEIVED_AT, START_ID);
     readable();
 
@@ -274,6 +282,7 @@ describe('a start the operator asked for through the API', () => {
     });
     readable();
     listComments(12, []);
+    permission('bob', 'triage');
 
     expect(await onOperatorStart(f.deps, start(), RECEIVED_AT, START_ID)).toBe('already-running');
     expect(f.starts).toEqual([
@@ -301,6 +310,7 @@ describe('a start the operator asked for through the API', () => {
     const f = fakeLifecycle({ operatorConfig: { profiles: { careful: { agent: 'codex' } } } });
     readable();
     listComments(12, []);
+    permission('bob', 'triage');
 
     await onOperatorStart(f.deps, start({ profile: 'careful' }), RECEIVED_AT, START_ID);
 

@@ -56,6 +56,7 @@ describe('translate: labels', () => {
         body: "It looks like you accidently spelled 'commit' with two 't's.",
         url: 'https://github.com/Codertocat/Hello-World/issues/1',
         isPullRequest: false,
+        author: { login: 'Codertocat', type: 'User' },
       },
     });
   });
@@ -82,6 +83,7 @@ describe('translate: labels', () => {
       body: 'This is a pretty simple change that we need to pull into master.',
       url: 'https://github.com/Codertocat/Hello-World/pull/2',
       isPullRequest: true,
+      author: { login: 'Codertocat', type: 'User' },
     };
     expect(translate('pull_request', delivery('pull_request', 'labeled'))).toEqual({
       ...base,
@@ -137,8 +139,20 @@ describe('translate: comments', () => {
         title: 'Spelling error in the README file',
         body: "It looks like you accidently spelled 'commit' with two 't's.",
         url: 'https://github.com/Codertocat/Hello-World/issues/1',
+        author: { login: 'Codertocat', type: 'User' },
       },
     });
+  });
+
+  it('an issue whose author is gone, or odd, still gives the comment, without an author', () => {
+    for (const user of [null, { login: 'ghost' }]) {
+      const payload = delivery('issue_comment', 'created');
+      payload.comment.body = '/agent fix it';
+      payload.issue.user = user;
+      const intent = translate('issue_comment', payload);
+      expect(intent).toMatchObject({ kind: 'comment', body: '/agent fix it' });
+      expect(intent).not.toHaveProperty('issue.author');
+    }
   });
 
   it('keeps any slash line, whatever the prefix, since the prefix is per-repository config', () => {

@@ -78,6 +78,9 @@ export interface Review {
 
 const APP_LOGIN = 'agent-orchestrator[bot]';
 
+/** A time as GitHub's REST API writes it: whole seconds, `2024-05-02T10:00:00Z`. */
+export const githubTime = (at = new Date()) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /**
  * A local GitHub speaking the REST shapes the app uses, reached through GHE_HOST/GHE_PROTOCOL
  * (so under /api/v3). It keeps a little state (files, permissions, comments, pulls, reviews,
@@ -100,6 +103,8 @@ export interface Issue {
   state?: 'open' | 'closed';
   /** Set for a pull request (GitHub's issues API lists those too). */
   pullRequest?: boolean;
+  /** Who opened it (alice when not said). */
+  user?: { login: string; type: string };
 }
 
 export async function startLocalGitHub() {
@@ -248,7 +253,7 @@ export async function startLocalGitHub() {
         body: issue.body,
         state: issue.state ?? 'open',
         html_url: `https://github.example/${m[1]}/issues/${issue.number}`,
-        user: { login: 'alice', type: 'User' },
+        user: issue.user ?? { login: 'alice', type: 'User' },
         ...(issue.pullRequest ? { pull_request: { url: 'https://github.example/pr' } } : {}),
       });
       return true;
@@ -335,14 +340,20 @@ export async function startLocalGitHub() {
       return true;
     }
     if ((m = at('GET', /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
-      send(
-        200,
-        comments.filter((c) => c.repository === m![1] && c.issue === Number(m![2])),
-      );
+      const all = comments.filter((c) => c.repository === m![1] && c.issue === Number(m![2]));
+      // Pages as GitHub's: per_page (30, at most 100) and page, the next one in the Link header.
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+      const page = Number(url.searchParams.get('page') ?? 1);
+      if (page * perPage < all.length) {
+        const next = new URL(url.pathname + url.search, `http://${req.headers.host}`);
+        next.searchParams.set('page', String(page + 1));
+        res.setHeader('link', `<${next.href}>; rel="next"`);
+      }
+      send(200, all.slice((page - 1) * perPage, page * perPage));
       return true;
     }
     if ((m = at('POST', /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
-      const now = new Date().toISOString();
+      const now = githubTime();
       const comment: Comment = {
         id: nextId++,
         repository: m[1]!,
@@ -360,7 +371,7 @@ export async function startLocalGitHub() {
       const comment = comments.find((c) => c.id === Number(m![2]));
       if (!comment) return false;
       comment.body = String(input.body);
-      comment.updated_at = new Date().toISOString();
+      comment.updated_at = githubTime();
       send(200, comment);
       return true;
     }
@@ -484,19 +495,32 @@ export async function startLocalGitHub() {
     },
     refuseMerge: (repository: string, prNumber: number, message: string) =>
       mergeRefusals.set(`${repository}#${prNumber}`, message),
-    addComment: (repository: string, issue: number, login: string, text: string) => {
-      const now = new Date().toISOString();
+    /** A comment someone made (now, unless `at` says when; a login ending in [bot] is a bot). */
+    addComment: (
+      repository: string,
+      issue: number,
+      login: string,
+      text: string,
+      at: Date = new Date(),
+    ) => {
       const comment: Comment = {
         id: nextId++,
         repository,
         issue,
         body: text,
-        user: { login, type: 'User' },
-        created_at: now,
-        updated_at: now,
+        user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' },
+        created_at: githubTime(at),
+        updated_at: githubTime(at),
       };
       comments.push(comment);
       return comment;
+    },
+    /** Someone edits their comment: GitHub keeps only the new text, and the time of the edit. */
+    editComment: (id: number, text: string, at: Date = new Date()) => {
+      const comment = comments.find((c) => c.id === id);
+      if (!comment) throw new Error(`no comment ${id}`);
+      comment.body = text;
+      comment.updated_at = githubTime(at);
     },
     /** A repository the app is installed on (its installation, and the repository read). */
     addRepository: (repo: Repository) => repositories.set(repo.fullName.toLowerCase(), repo),
