@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { operatorAgentSchema } from './agent-definition.js';
+import { guardsSchema, operatorLimitsSchema } from './limits-config.js';
 
 export const profileSchema = z
   .object({
@@ -24,15 +25,13 @@ export const operatorConfigSchema = z
       })
       .strict()
       .default({ pass: [], set: {} }),
-    limits: z
-      .object({
-        turnMinutes: z.number().positive().default(60),
-        setupMinutes: z.number().positive().default(15),
-        /** Per session; a session over it stops taking turns and needs a human. */
-        costUsd: z.number().positive().optional(),
-      })
-      .strict()
-      .default({ turnMinutes: 60, setupMinutes: 15 }),
+    /**
+     * Time limits, and budgets: the defaults every repository gets and the most any may have (a
+     * repository's `.github/agent.yml` may only lower them). Days are UTC days.
+     */
+    limits: operatorLimitsSchema.default(operatorLimitsSchema.parse({})),
+    /** Loop guards: what counts as an agent going round in circles. */
+    guards: guardsSchema.default(guardsSchema.parse({})),
     /** Where turns run: detached processes, or tmux windows a person can attach to. */
     runtime: z.enum(['process', 'tmux']).default('process'),
     /** When set, only these installation ids are served. */

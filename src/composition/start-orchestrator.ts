@@ -83,7 +83,7 @@ export async function startOrchestrator({
   const github = createGitHubApp(settings, log, { throttle: githubThrottle, metrics });
   const probot = github.probot;
   const queue = createJobQueue({ db: database.db });
-  const sessionService = createSessionService({ db: database.db, queue });
+  const sessionService = createSessionService({ db: database.db, queue, operator: operatorConfig });
   // Without app credentials nothing can act on a delivery; it is still recorded.
   const deliveryHandler = handler ?? (probot ? createWebhookHandler() : recordOnly);
   // In development without API_TOKEN, a token for this run; in production the API stays shut.
@@ -101,6 +101,7 @@ export async function startOrchestrator({
     metricsToken: settings.metricsToken,
     api: { sessionService, apiToken },
     dashboard: { liveFeed, githubUrl: githubWebUrl(settings), loginCodes },
+    limits: operatorConfig.limits,
   });
   const setup = probot
     ? null

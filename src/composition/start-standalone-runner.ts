@@ -28,7 +28,7 @@ export async function startStandaloneRunner(settings: Settings, log: Logger) {
   const database = await createDatabase({ url: settings.databaseUrl });
   await runMigrations(database);
   const queue = createJobQueue({ db: database.db });
-  const sessions = createSessionService({ db: database.db, queue });
+  const sessions = createSessionService({ db: database.db, queue, operator: operatorConfig });
   const host = await startRunnerHost(
     runnerOptions({
       settings,

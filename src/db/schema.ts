@@ -58,6 +58,8 @@ export const sessions = pgTable(
       .$type<Record<string, number>>()
       .notNull()
       .default({}),
+    /** What the loop guards and budgets remember (see sessions/guards.ts). */
+    guards: jsonb('guards').$type<Record<string, unknown>>().notNull().default({}),
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
     outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),

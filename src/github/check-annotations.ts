@@ -8,15 +8,16 @@ const MAX_ANNOTATIONS = 50;
 const LEVELS = ['failure', 'warning', 'notice'];
 
 /**
- * The first annotations of a check run, failures first, one line each; undefined when it has none,
- * and a note in their place when they cannot be fetched.
+ * The first annotations of a check run, failures first, one line each, and the first failure's
+ * line (for the failure's signature); undefined when it has none, and a note in their place when
+ * they cannot be fetched.
  */
 export async function annotationsBlock(
   octokit: Octokit,
   owner: string,
   repo: string,
   run: { id: number; output: { annotations_count: number } },
-): Promise<Block | undefined> {
+): Promise<{ block: Block; firstFailure?: string | undefined } | undefined> {
   if (run.output.annotations_count === 0) return undefined;
   let annotations: Annotation[];
   try {
@@ -27,17 +28,21 @@ export async function annotationsBlock(
       per_page: MAX_ANNOTATIONS,
     }));
   } catch (error) {
-    return { fixed: unavailable('annotations', error) };
+    return { block: { fixed: unavailable('annotations', error) } };
   }
   if (annotations.length === 0) return undefined;
   const level = (a: Annotation) => {
     const i = LEVELS.indexOf(a.annotation_level ?? '');
     return i === -1 ? LEVELS.length : i;
   };
-  const lines = [...annotations].sort((a, b) => level(a) - level(b)).map(annotationLine);
+  const sorted = [...annotations].sort((a, b) => level(a) - level(b));
+  const lines = sorted.map(annotationLine);
   const total = run.output.annotations_count ?? annotations.length;
   const more = total > annotations.length ? ` (the first ${annotations.length} of ${total})` : '';
-  return { join: '\n', blocks: [{ fixed: `Annotations${more}:` }, { head: lines.join('\n') }] };
+  return {
+    block: { join: '\n', blocks: [{ fixed: `Annotations${more}:` }, { head: lines.join('\n') }] },
+    firstFailure: sorted[0]?.annotation_level === 'failure' ? lines[0] : undefined,
+  };
 }
 
 /** `path:line [level] title: message`, a multi-line message indented under it. */

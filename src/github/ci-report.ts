@@ -1,4 +1,5 @@
 import { FAILED_CONCLUSIONS, isFailedConclusion } from '../sessions/ci-conclusions.js';
+import { ciFailureSignature } from '../sessions/guards.js';
 import { visibleMarkdown } from '../shared/visible-text.js';
 import { annotationsBlock } from './check-annotations.js';
 import { type LogOptions, logTailBlock } from './job-log-tail.js';
@@ -38,6 +39,8 @@ export interface CiReport {
   text: string;
   /** The names of all failed check runs and the contexts of all failed commit statuses. */
   failedChecks: string[];
+  /** The failure's signature: the failed checks and the first error (sessions/guards.ts). */
+  signature: string;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function buildCiReport(
   const blocks: Block[] = [
     { fixed: headline(headSha, trigger, runs.length, statuses.length) },
     ...notes,
-    ...sections,
+    ...sections.map((s) => s.block),
   ];
   if (rest.length > 0) {
     blocks.push({
@@ -104,7 +107,12 @@ export async function buildCiReport(
   const failedChecks = [
     ...new Set([...runs.map((r) => r.name), ...statuses.map((s) => s.context)]),
   ];
-  return { text: fitBlock({ join: '\n\n', blocks }, maxChars), failedChecks };
+  const firstError = sections.find((s) => s.firstError)?.firstError ?? '';
+  return {
+    text: fitBlock({ join: '\n\n', blocks }, maxChars),
+    failedChecks,
+    signature: ciFailureSignature({ checks: failedChecks, firstError }),
+  };
 }
 
 /** `CI failed on commit abc1234 (unit tests, check_suite:555:1): 1 check run failed.` */
@@ -166,7 +174,7 @@ async function checkSection(
   repo: string,
   run: CheckRun,
   log: LogOptions | undefined,
-): Promise<Block> {
+): Promise<{ block: Block; firstError?: string | undefined }> {
   const jobId = jobIdOf(run);
   const [annotations, logBlock] = await Promise.all([
     annotationsBlock(octokit, owner, repo, run),
@@ -185,9 +193,12 @@ async function checkSection(
   // Markdown that GitHub renders: what it hides stays hidden.
   const summary = visibleMarkdown(run.output.summary ?? '');
   if (summary) blocks.push({ head: summary });
-  if (annotations) blocks.push(annotations);
-  if (logBlock) blocks.push(logBlock);
-  return { join: '\n\n', blocks };
+  if (annotations) blocks.push(annotations.block);
+  if (logBlock) blocks.push(logBlock.block);
+  return {
+    block: { join: '\n\n', blocks },
+    firstError: annotations?.firstFailure ?? logBlock?.lastError ?? title,
+  };
 }
 
 function statusSection(statuses: CommitStatus[]): Block {

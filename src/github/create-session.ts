@@ -1,4 +1,5 @@
 import type { Session } from '../db/schema.js';
+import { dailyBreach, effectiveLimits } from '../sessions/budget.js';
 import type { Actor, RepoRef } from '../sessions/intents.js';
 import type { RepoConfig } from '../sessions/repo-config.js';
 import { type SnapshotRequest, takeIssueSnapshot } from './issue-snapshot.js';
@@ -31,6 +32,20 @@ export interface NewSessionRequest {
   api?: { message?: string | undefined };
 }
 
+/** The repository's or installation's daily budget, if today's spend (UTC) has reached one. */
+async function dailyBudgetReached(
+  deps: Pick<LifecycleDeps, 'store' | 'operatorConfig'>,
+  { repo, installationId, config }: NewSessionRequest,
+) {
+  const now = new Date();
+  const limits = effectiveLimits(deps.operatorConfig.limits, config.limits);
+  const spent = await deps.store.spentToday({ repositoryId: repo.id, installationId }, now);
+  return (
+    dailyBreach('repository', spent.repositoryToday, limits.perRepositoryPerDay, now) ??
+    dailyBreach('installation', spent.installationToday, limits.perInstallationPerDay, now)
+  );
+}
+
 /**
  * Creates a session for an issue, with the issue as of the trigger and the provenance of its
  * texts (takeIssueSnapshot). Null when the repository is at its `maxConcurrent` (the issue is
@@ -42,6 +57,16 @@ export async function createSession(
   request: NewSessionRequest,
 ): Promise<Session | null> {
   const { repo, config, issue } = request;
+  const breach = await dailyBudgetReached(deps, request);
+  if (breach) {
+    await reply(
+      octokit,
+      repo.fullName,
+      issue.number,
+      `I can't start a session: ${breach.reason}. It starts over at midnight UTC, or an operator can raise the limit (\`limits\` in the operator config, or \`limits.perDay\` in \`${REPO_CONFIG_PATH}\`).`,
+    );
+    return null;
+  }
   const live = await deps.store.liveCount(repo.id);
   if (live >= config.maxConcurrent) {
     await reply(

@@ -21,7 +21,7 @@ export async function logTailBlock(
   repo: string,
   jobId: number,
   { lines: wanted, stripTimestamps }: LogOptions,
-): Promise<Block> {
+): Promise<{ block: Block; lastError?: string | undefined }> {
   let read: { lines: string[]; total: number };
   try {
     // GitHub answers with a redirect to the log file, which fetch follows; the body is streamed
@@ -34,7 +34,7 @@ export async function logTailBlock(
     });
     read = await lastLines(response.data as unknown, LOG_WINDOW);
   } catch (error) {
-    return { fixed: unavailable('log', error) };
+    return { block: { fixed: unavailable('log', error) } };
   }
   const lines = read.lines.map((line) => cleanLogLine(line, stripTimestamps));
   // The last error ends the failing step; what follows is post-job cleanup.
@@ -50,13 +50,16 @@ export async function logTailBlock(
   const text = tail.join('\n');
   const fence = fenceFor(text);
   return {
-    join: '\n',
-    blocks: [
-      { fixed: heading },
-      { fixed: `${fence}text` },
-      { tail: text, cutBefore: earlier },
-      { fixed: fence },
-    ],
+    block: {
+      join: '\n',
+      blocks: [
+        { fixed: heading },
+        { fixed: `${fence}text` },
+        { tail: text, cutBefore: earlier },
+        { fixed: fence },
+      ],
+    },
+    lastError: lastError === -1 ? undefined : lines[lastError],
   };
 }
 

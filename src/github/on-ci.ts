@@ -36,10 +36,15 @@ export async function onCi(
         key: 'ci-failed',
         headSha: intent.headSha,
         deliveryId,
-        message: async () =>
-          quotedCiReport(
-            (await buildCiReport(octokit, { owner, repo, headSha: intent.headSha, trigger })).text,
-          ),
+        message: async () => {
+          const report = await buildCiReport(octokit, {
+            owner,
+            repo,
+            headSha: intent.headSha,
+            trigger,
+          });
+          return { body: quotedCiReport(report.text), signature: report.signature };
+        },
       });
       outcomes.push('ci-failed');
     } else if (intent.conclusion === 'success' && !isTerminal(session.status)) {

@@ -9,6 +9,7 @@ import { type Command, helpText, parseCommand } from './commands.js';
 import { configWithNotice } from './config-with-notice.js';
 import { createSession } from './create-session.js';
 import type { LifecycleDeps } from './lifecycle-deps.js';
+import { isBot } from './permissions.js';
 import { eyes, reply } from './replies.js';
 import { retryCommand } from './retry-command.js';
 import { gateOrRefuse } from './sender-gate.js';
@@ -93,7 +94,8 @@ async function send(c: CommandContext, text: string): Promise<string> {
   if (session) {
     await deps.sessions.apply(
       session.id,
-      { type: 'message', body: text, source: intent.sender.login },
+      // An allow-listed bot's message counts against the session's automated messages.
+      { type: 'message', body: text, source: intent.sender.login, automated: isBot(intent.sender) },
       { deliveryId: c.deliveryId },
     );
     return 'message-queued';

@@ -9,8 +9,11 @@ export interface ReactionInput {
   key: ReactionKey;
   /** The commit the event is about; a result for an older head is stale. */
   headSha?: string | undefined;
-  /** What the agent is told, fetched only when the rules would send it something. */
-  message?: () => Promise<string>;
+  /**
+   * What the agent is told, fetched only when the rules would send it something; a CI failure's
+   * comes with its signature, for the repeated-failure guard.
+   */
+  message?: () => Promise<string | { body: string; signature?: string | undefined }>;
   deliveryId?: string | undefined;
   /** Whose action caused it, kept on a stop it leads to. */
   by?: string | undefined;
@@ -28,12 +31,21 @@ export async function react(
 ): Promise<void> {
   const { key, headSha } = input;
   const first = decide(session, { key, headSha }, configOf(session));
-  const body = first.do === 'send-to-agent' && input.message ? await input.message() : undefined;
+  const told = first.do === 'send-to-agent' && input.message ? await input.message() : undefined;
+  const { body, signature } =
+    typeof told === 'string' ? { body: told, signature: undefined } : (told ?? {});
   let applied: Awaited<ReturnType<LifecycleDeps['sessions']['apply']>>;
   try {
     applied = await deps.sessions.apply(
       session.id,
-      { type: 'reaction', key, headSha, by: input.by, ...(body !== undefined ? { body } : {}) },
+      {
+        type: 'reaction',
+        key,
+        headSha,
+        by: input.by,
+        signature,
+        ...(body !== undefined ? { body } : {}),
+      },
       { deliveryId: input.deliveryId },
     );
   } catch (error) {

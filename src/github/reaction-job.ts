@@ -5,8 +5,9 @@ import { react } from './react.js';
 
 /** What the runner saw (a failed or stuck turn), for the reaction rules. */
 export function reactionJob(deps: LifecycleDeps) {
-  return defineJob(reactionJobPayload, async ({ sessionId, key }) => {
+  return defineJob(reactionJobPayload, async ({ sessionId, key, detail }) => {
     const session = await deps.store.find(sessionId);
-    if (session) await react(deps, session, { key });
+    // What happened goes with the rule's message when the rule sends the agent one (a retry).
+    if (session) await react(deps, session, { key, message: async () => detail });
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { Session, Turn } from '../db/schema.js';
 import type { NewJob } from '../jobs/queue.js';
+import type { BudgetFacts } from './budget.js';
 import type { ReactionKey } from './reactions.js';
 import type { SessionStatus, TerminalStatus } from './session-status.js';
 
@@ -12,8 +13,10 @@ export type TurnVerdict =
   | { kind: 'ok' }
   /** The agent exited non-zero, or ran past its time limit: the reaction rules hear of it. */
   | { kind: 'agent-failed' | 'agent-stuck'; reason: string }
-  /** The runner could not finish the turn's work (push failed, cost limit reached). */
-  | { kind: 'needs-human'; reason: string };
+  /** The runner could not finish the turn's work (its push failed). */
+  | { kind: 'needs-human'; reason: string }
+  /** The session reached one of its budgets (before or during the turn): a human decides. */
+  | { kind: 'over-budget'; reason: string };
 
 export interface TurnUsage {
   costUsd: number;
@@ -40,6 +43,10 @@ export type LifecycleEvent =
       headSha?: string | undefined;
       /** The pull request the turn opened (or found). */
       prNumber?: number | undefined;
+      /** Whether the turn changed any file (a commit, or changes left to commit). */
+      changed?: boolean | undefined;
+      /** How long the agent ran. */
+      seconds?: number | undefined;
     }
   | {
       type: 'stop-requested';
@@ -62,9 +69,11 @@ export type LifecycleEvent =
       body?: string;
       /** Whose action it was (the webhook's sender), kept on a stop it causes. */
       by?: string | undefined;
+      /** A CI failure's signature (sessions/guards.ts): the same one after a turn escalates. */
+      signature?: string | undefined;
     }
-  /** A message for the agent: it becomes the next turn. */
-  | { type: 'message'; body: string; source: string }
+  /** A message for the agent: it becomes the next turn. Automated ones (bots) are counted. */
+  | { type: 'message'; body: string; source: string; automated?: boolean | undefined }
   /** A human's command: the reaction counts start over. */
   | { type: 'human-command'; by: string }
   | { type: 'retry'; by: string }
@@ -85,8 +94,14 @@ export interface TurnFacts {
   pending: { id: number }[];
 }
 
-/** The session row as the machine sees it, with its turn facts where the event needs them. */
-export type SessionSnapshot = Session & { turns?: TurnFacts | undefined };
+/** Today's (UTC) spend of the session's repository and installation, for choosing a turn. */
+export type DailySpend = Pick<BudgetFacts, 'repositoryToday' | 'installationToday'>;
+
+/** The session row as the machine sees it, with the facts the event needs. */
+export type SessionSnapshot = Session & {
+  turns?: TurnFacts | undefined;
+  daily?: DailySpend | undefined;
+};
 
 /** The columns a transition writes besides the status. */
 export type SessionChanges = Partial<
@@ -104,6 +119,7 @@ export type SessionChanges = Partial<
     | 'inputTokens'
     | 'outputTokens'
     | 'context'
+    | 'guards'
     | 'endedAt'
   >
 >;
@@ -126,6 +142,8 @@ export interface Transition {
   enqueue: NewJob[];
   /** Messages to queue for the agent. */
   messages: { body: string; source: string }[];
+  /** Sources whose queued, undelivered messages the new ones replace (an older head's CI). */
+  dropPending?: string[] | undefined;
   /** The turn to run: an unfinished one again, or a new one. */
   turn?: { resume: Turn } | { start: TurnPlan } | undefined;
   /** Why nothing changed, when nothing did (a stale job, nothing pending, already ended). */

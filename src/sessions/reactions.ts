@@ -15,6 +15,9 @@ export const REACTION_KEYS = [
 ] as const;
 export type ReactionKey = (typeof REACTION_KEYS)[number];
 
+/** What the runner reports about a turn it ran, as the turn leaves the session needing a human. */
+const RUNNER_KEYS = new Set<ReactionKey>(['agent-failed', 'agent-stuck']);
+
 export type ReactionAction =
   | 'send-to-agent'
   | 'notify'
@@ -41,7 +44,14 @@ export const DEFAULT_REACTIONS: Record<ReactionKey, ReactionRule> = {
   'pr-closed': { action: 'stop', retries: 0, mergeMethod: 'squash' },
   'issue-closed': { action: 'stop', retries: 0, mergeMethod: 'squash' },
   'agent-failed': { action: 'notify', retries: 0, mergeMethod: 'squash' },
-  'agent-stuck': { action: 'notify', retries: 0, mergeMethod: 'squash' },
+  // A stuck turn (past its time limit, or stalled) gets one more try before a human is told.
+  'agent-stuck': {
+    action: 'send-to-agent',
+    retries: 1,
+    mergeMethod: 'squash',
+    message:
+      'Your last turn was stopped: it ran past its time limit, or made no progress (no output and no file change) for too long. Carry on from where you left off, in smaller steps, and commit as you go.',
+  },
 };
 
 export function ruleFor(key: ReactionKey, config: Pick<RepoConfig, 'reactions'>): ReactionRule {
@@ -103,7 +113,9 @@ export function decide(
   const attempts = { ...session.reactionAttempts };
   if (rule.action === 'send-to-agent') {
     // A session waiting for a human gets no automatic messages, and is not escalated again.
-    if (session.status === 'needs_human') return { do: 'ignore', reason: 'awaiting-human' };
+    // (The runner's own reports are the exception: they arrive as the turn puts the session there.)
+    if (session.status === 'needs_human' && !RUNNER_KEYS.has(event.key))
+      return { do: 'ignore', reason: 'awaiting-human' };
     const next = (attempts[event.key] ?? 0) + 1;
     attempts[event.key] = next;
     if (next > rule.retries) return { do: 'escalate', rule, attempts, status: 'needs_human' };

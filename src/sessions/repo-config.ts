@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { repoLimitsSchema } from '../limits-config.js';
 
 /** `.github/agent.yml`: what a repository asks of the app. Every field has a default. */
 export const repoConfigSchema = z
@@ -41,6 +42,8 @@ export const repoConfigSchema = z
         }),
       )
       .default({}),
+    /** Budgets lower than the operator's (never higher), and the repository's own stall time. */
+    limits: repoLimitsSchema.default({}),
     notify: z
       .object({
         mentions: z.array(z.string().regex(/^@?[A-Za-z0-9-]+(\/[A-Za-z0-9_.-]+)?$/)).optional(),

@@ -44,13 +44,14 @@ export type IssueSnapshot = z.infer<typeof issueSnapshotSchema>;
 
 /** What a session's `context` column holds; every key is optional, unknown keys are kept. */
 export const sessionContextSchema = z.looseObject({
-  issue: issueSnapshotSchema.optional(),
+  // Each key on its own: a malformed one reads as absent and leaves the others be.
+  issue: issueSnapshotSchema.optional().catch(undefined),
   /** The repository's `.github/agent.yml` as it was at trigger time. */
-  config: z.record(z.string(), z.unknown()).optional(),
+  config: z.record(z.string(), z.unknown()).optional().catch(undefined),
   /** The tip of the base branch when the workspace was made: no commits since means no push. */
-  baseSha: z.string().optional(),
+  baseSha: z.string().optional().catch(undefined),
   /** `api` when an operator started the session through the JSON API. */
-  startedThrough: z.literal('api').optional(),
+  startedThrough: z.literal('api').optional().catch(undefined),
 });
 export type SessionContext = z.infer<typeof sessionContextSchema>;
 

@@ -4,7 +4,7 @@
  * with the jobs it causes, in one transaction. No other module writes the sessions table.
  */
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/client.js';
 import {
   jobs,
@@ -21,6 +21,8 @@ import { IllegalTransitionError } from './illegal-transition.js';
 import { type IntentJobPayload, JOB_KINDS, type Notice, sessionJobs } from './job-kinds.js';
 import type { LifecycleEvent, LifecycleEventType, Transition } from './lifecycle-event.js';
 import { configOf } from './session-context.js';
+import { DEFAULT_OPERATOR_RULES, type OperatorRules, sessionRules } from './session-rules.js';
+import { dailySpend } from './spend-store.js';
 import { transition } from './transition.js';
 import { turnFacts } from './turn-store.js';
 
@@ -50,11 +52,15 @@ export function createSessionService({
   db,
   queue,
   now = () => new Date(),
+  operator = DEFAULT_OPERATOR_RULES,
 }: {
   db: Db;
   queue: JobQueue;
   now?: () => Date;
+  /** The operator's budgets and loop guards (ORCHESTRATOR_CONFIG), the defaults without. */
+  operator?: OperatorRules;
 }) {
+  const rulesOf = (session: Pick<Session, 'context'>) => sessionRules(configOf(session), operator);
   const within = <T>(tx: Tx | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> =>
     tx ? fn(tx) : db.transaction(fn);
 
@@ -110,6 +116,17 @@ export function createSessionService({
       written = row!;
     }
     await record(tx, session.id, t.record, deliveryId);
+    if (t.dropPending?.length) {
+      await tx
+        .delete(sessionMessages)
+        .where(
+          and(
+            eq(sessionMessages.sessionId, session.id),
+            isNull(sessionMessages.turnId),
+            inArray(sessionMessages.source, t.dropPending),
+          ),
+        );
+    }
     if (t.messages.length > 0) {
       await tx.insert(sessionMessages).values(
         t.messages.map((m) => ({
@@ -148,7 +165,7 @@ export function createSessionService({
       const t = transition(
         null,
         { type: 'created', sessionId: id, triggeredBy: input.triggeredBy, agent: input.agent },
-        configOf({ context: input.context ?? {} }),
+        rulesOf({ context: input.context ?? {} }),
         now(),
       );
       return within(options.tx, async (tx) => {
@@ -180,8 +197,14 @@ export function createSessionService({
           .where(eq(sessions.id, sessionId))
           .for('update');
         if (!locked) throw new IllegalTransitionError(null, event.type, sessionId);
+        const at = now();
         const facts = NEEDS_TURN_FACTS.has(event.type) ? await turnFacts(tx, sessionId) : undefined;
-        const t = transition({ ...locked, turns: facts }, event, configOf(locked), now());
+        // Today's spend matters only where a new turn may start.
+        const daily =
+          event.type === 'turn-chosen' && !facts?.unfinished
+            ? await dailySpend(tx, locked, at)
+            : undefined;
+        const t = transition({ ...locked, turns: facts, daily }, event, rulesOf(locked), at);
         const written = await write(tx, locked, t, options.deliveryId);
         return { ...written, transition: t };
       });

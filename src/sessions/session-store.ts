@@ -7,6 +7,8 @@
 import { and, desc, eq, inArray, isNotNull, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type Session, sessionEvents, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
+import type { DailySpend } from './lifecycle-event.js';
+import { dailySpend } from './spend-store.js';
 
 const LIVE = notInArray(sessions.status, [...TERMINAL_SESSION_STATUSES]);
 
@@ -134,6 +136,12 @@ export function createSessionStore(db: Db) {
         .limit(1);
       return row?.data;
     },
+
+    /** Today's spend (UTC) of a repository and an installation, for their daily budgets. */
+    spentToday: (
+      where: { repositoryId: number; installationId: number | null },
+      now: Date,
+    ): Promise<DailySpend> => dailySpend(db, where, now),
 
     /** The last reaction the session recorded, for its status comment. */
     async lastReaction(sessionId: string): Promise<{ key: string; action: string } | undefined> {

@@ -1,8 +1,11 @@
 /** The state machine's answers for a session's making, its messages, retries and takeover. */
+
+import { automatedWithin, type GuardState, guardsOf, totalSpend } from './guards.js';
 import { sessionJobs } from './job-kinds.js';
 import type { EventOf, SessionSnapshot, Transition } from './lifecycle-event.js';
 import { contextOf } from './session-context.js';
-import { moveTo, unchanged } from './transition-parts.js';
+import type { SessionRules } from './session-rules.js';
+import { haltFor, moveTo, unchanged } from './transition-parts.js';
 
 /** The text queued when a human retries a session whose last turn did not finish. */
 export const RETRY_MESSAGE =
@@ -61,12 +64,47 @@ export function queuedMessage(
   });
 }
 
+/** A human's command: the reaction counts and the loop guards' counts start over. */
 export function resetAttempts(s: SessionSnapshot): Transition {
-  if (Object.keys(s.reactionAttempts).length === 0) return unchanged(s, 'no attempts to reset');
+  const guards = guardsOf(s);
+  const counting =
+    guards.noChangeTurns > 0 || guards.automated.length > 0 || guards.ci !== undefined;
+  if (Object.keys(s.reactionAttempts).length === 0 && !counting)
+    return unchanged(s, 'no attempts to reset');
   return moveTo(s.status, {
-    changes: { reactionAttempts: {} },
+    changes: { reactionAttempts: {}, guards: countsStartOver(guards) },
     enqueue: [sessionJobs.statusComment(s.id)],
   });
+}
+
+const countsStartOver = (guards: GuardState): GuardState => {
+  const { ci: _ci, ...rest } = guards;
+  return { ...rest, noChangeTurns: 0, automated: [] };
+};
+
+/**
+ * A message for the agent from a bot (an allow-listed one's `/agent` comment): counted with the
+ * other automated messages, past the guard's number in an hour the session is paused.
+ */
+export function automatedMessage(
+  s: SessionSnapshot,
+  event: EventOf<'message'>,
+  rules: SessionRules,
+  now: Date,
+): Transition {
+  const guards = guardsOf(s);
+  const automated = automatedWithin(guards, now);
+  const limit = rules.guards.automatedPerHour;
+  if (automated.length > limit) {
+    const reason = `more than ${limit} automated messages reached the session within an hour`;
+    return haltFor(
+      s,
+      { kind: 'guard', data: { guard: 'automated', source: event.source }, reason },
+      { changes: { guards: { ...guards, automated } } },
+    );
+  }
+  const queued = queuedMessage(s, event);
+  return { ...queued, changes: { guards: { ...guards, automated } } };
 }
 
 /**
@@ -76,14 +114,17 @@ export function resetAttempts(s: SessionSnapshot): Transition {
  */
 export function retry(s: SessionSnapshot, event: EventOf<'retry'>): Transition {
   const neverRan = !s.workspacePath || s.turns?.last === null;
+  // The session's budget starts over from what it has spent, and the guards' counts too.
+  const guards = { ...countsStartOver(guardsOf(s)), budgetFrom: totalSpend(s) };
   if (!neverRan) {
-    return queuedMessage(s, { body: RETRY_MESSAGE, source: event.by }, [
+    const carryOn = queuedMessage(s, { body: RETRY_MESSAGE, source: event.by }, [
       { kind: 'retry', data: { by: event.by, respawn: false } },
     ]);
+    return { ...carryOn, changes: { guards } };
   }
   const runnerId = s.workspacePath ? s.runnerId : null;
   return moveTo('queued', {
-    changes: { statusReason: null, runnerId, workspacePath: null },
+    changes: { statusReason: null, runnerId, workspacePath: null, guards },
     record: [{ kind: 'retry', data: { by: event.by, respawn: true } }],
     enqueue: [sessionJobs.spawn(s.id, runnerId), sessionJobs.statusComment(s.id)],
   });

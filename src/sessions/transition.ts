@@ -1,6 +1,6 @@
 /**
- * The session state machine: a pure function of the session, an event, the repository's config
- * and the time, answering the next status with what to write, record and enqueue. The session
+ * The session state machine: a pure function of the session, an event, its rules (the
+ * repository's config under the operator's budgets and guards) and the time, answering the next status with what to write, record and enqueue. The session
  * service applies the answer in one transaction; nothing else writes a session's status.
  */
 import { IllegalTransitionError } from './illegal-transition.js';
@@ -10,11 +10,12 @@ import type {
   SessionSnapshot,
   Transition,
 } from './lifecycle-event.js';
-import type { RepoConfig } from './repo-config.js';
+import type { SessionRules } from './session-rules.js';
 import { isTerminal, type SessionStatus } from './session-status.js';
 import { unchanged } from './transition-parts.js';
 import { reactionTransition } from './transition-reaction.js';
 import {
+  automatedMessage,
   created,
   prLinked,
   queuedMessage,
@@ -60,7 +61,7 @@ const ENDED_IS_A_NO_OP = new Set<LifecycleEventType>([
 export function transition(
   session: SessionSnapshot | null,
   event: LifecycleEvent,
-  config: RepoConfig,
+  rules: SessionRules,
   now: Date,
 ): Transition {
   if (event.type === 'created') {
@@ -82,17 +83,19 @@ export function transition(
     case 'spawn-failed':
       return spawnFailed(session, event);
     case 'turn-chosen':
-      return turnChosen(session, event);
+      return turnChosen(session, event, rules, now);
     case 'turn-finished':
-      return turnFinished(session, event);
+      return turnFinished(session, event, rules);
     case 'stop-requested':
       return stopRequested(session, event, now);
     case 'ended':
       return ended(session, event, now);
     case 'reaction':
-      return reactionTransition(session, event, config, now);
+      return reactionTransition(session, event, rules, now);
     case 'message':
-      return queuedMessage(session, event);
+      return event.automated
+        ? automatedMessage(session, event, rules, now)
+        : queuedMessage(session, event);
     case 'human-command':
       return resetAttempts(session);
     case 'retry':

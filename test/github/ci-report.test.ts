@@ -470,7 +470,25 @@ describe('buildCiReport', () => {
     expect(report).toEqual({
       failedChecks: [],
       text: 'No failed check run or commit status was found on commit d6fde92.',
+      signature: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
+  });
+
+  it('signs a failure by its checks and first error: the same failure again signs the same, another error not', async () => {
+    const annotated = (id: number, message: string) => {
+      mockChecks([checkRun(id, 'test', 'failure', { app: 'ci', annotations: 1 })]);
+      mockStatuses([]);
+      mockAnnotations(id, [annotation('src/save.ts', 12, 'failure', message)]);
+    };
+    annotated(801, 'TypeError: file is null');
+    const first = await buildCiReport(octokit(), { owner: 'octo', repo: 'widgets', headSha: SHA });
+    annotated(802, 'TypeError: file is null');
+    const again = await buildCiReport(octokit(), { owner: 'octo', repo: 'widgets', headSha: SHA });
+    annotated(803, 'RangeError: index out of bounds');
+    const other = await buildCiReport(octokit(), { owner: 'octo', repo: 'widgets', headSha: SHA });
+
+    expect(again.signature).toBe(first.signature);
+    expect(other.signature).not.toBe(first.signature);
   });
 
   it('names the run that failed in its headline when given the trigger', async () => {

@@ -96,7 +96,13 @@ describe('a CI result on a session commit', () => {
     expect(f.callsTo('apply')).toEqual([
       [
         s.id,
-        { type: 'reaction', key: 'ci-failed', headSha: HEAD_SHA, body: expect.any(String) },
+        {
+          type: 'reaction',
+          key: 'ci-failed',
+          headSha: HEAD_SHA,
+          body: expect.any(String),
+          signature: expect.stringMatching(/^[0-9a-f]{32}$/),
+        },
         { deliveryId: 'delivery-1' },
       ],
     ]);

@@ -66,9 +66,30 @@ describe('an /agent command in a comment', () => {
     expect(f.callsTo('apply')).toEqual([
       [
         running.id,
-        { type: 'message', body: 'please keep the old API', source: 'alice' },
+        { type: 'message', body: 'please keep the old API', source: 'alice', automated: false },
         { deliveryId: 'delivery-1' },
       ],
+    ]);
+  });
+
+  it("an allow-listed bot's /agent <text> reaches the session as an automated message", async () => {
+    const running = session({ issueNumber: 12, status: 'waiting' });
+    const f = fakeLifecycle({
+      rows: [running],
+      operatorConfig: { allowedBots: ['renovate[bot]'] },
+    });
+    repoConfig(null);
+    captureReactions(COMMENT_ID);
+
+    await onComment(
+      f.deps,
+      comment('/agent bump the lockfile', { sender: { login: 'renovate[bot]', type: 'Bot' } }),
+      RECEIVED_AT,
+      'delivery-1',
+    );
+
+    expect(f.applied()).toEqual([
+      { type: 'message', body: 'bump the lockfile', source: 'renovate[bot]', automated: true },
     ]);
   });
 
@@ -336,7 +357,7 @@ describe('an /agent command in a comment', () => {
 
     expect(f.applied()).toEqual([
       { type: 'human-command', by: 'alice' },
-      { type: 'message', body: 'try a smaller fix', source: 'alice' },
+      { type: 'message', body: 'try a smaller fix', source: 'alice', automated: false },
     ]);
   });
 

@@ -395,6 +395,61 @@ describe('a label on an issue', () => {
   });
 });
 
+describe('a label on a repository whose daily budget is used up', () => {
+  useNock();
+
+  it.each([
+    [
+      'turns',
+      { perRepositoryPerDay: { turns: 3 } },
+      { costUsd: 0.5, turns: 3 },
+      "this repository's daily budget of 3 agent turns is used up",
+    ],
+    [
+      'cost',
+      { perRepositoryPerDay: { costUsd: 2 } },
+      { costUsd: 2.25, turns: 1 },
+      "this repository's daily budget of $2.00 is used up ($2.25 on",
+    ],
+  ] as const)('(%s) starts nothing and says why on the issue', async (_, limits, spent, reason) => {
+    const f = fakeLifecycle({
+      operatorConfig: { limits },
+      spentToday: { repositoryToday: spent, installationToday: spent },
+    });
+    repoConfig(null);
+    permission('alice', 'write');
+    const replies = captureReplies(12);
+
+    expect(await onLabel(f.deps, labelled(), RECEIVED_AT, 'delivery-1')).toBe('not-created');
+    expect(f.callsTo('create')).toEqual([]);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toContain(`I can't start a session: ${reason}`);
+    expect(replies[0]).toContain('UTC');
+  });
+
+  it("a repository's own lower budget counts; a higher one does not raise the operator's", async () => {
+    const spent = { costUsd: 0, turns: 2 };
+    const lower = fakeLifecycle({
+      operatorConfig: { limits: { perRepositoryPerDay: { turns: 10 } } },
+      spentToday: { repositoryToday: spent, installationToday: spent },
+    });
+    repoConfig('limits:\n  perDay:\n    turns: 2\n');
+    permission('alice', 'write');
+    captureReplies(12);
+    expect(await onLabel(lower.deps, labelled(), RECEIVED_AT, 'delivery-1')).toBe('not-created');
+
+    const higher = fakeLifecycle({
+      operatorConfig: { limits: { perRepositoryPerDay: { turns: 2 } } },
+      spentToday: { repositoryToday: spent, installationToday: spent },
+    });
+    repoConfig('limits:\n  perDay:\n    turns: 50\n');
+    permission('alice', 'write');
+    captureReplies(12);
+    expect(await onLabel(higher.deps, labelled(), RECEIVED_AT, 'delivery-1')).toBe('not-created');
+    expect(higher.callsTo('create')).toEqual([]);
+  });
+});
+
 describe('an issue event through the intent job', () => {
   useNock();
 

@@ -110,16 +110,33 @@ describe('decide: the reaction table', () => {
     });
   });
 
-  it('agent-failed and agent-stuck notify and mark the session as needing a human, uncounted', () => {
-    for (const key of ['agent-failed', 'agent-stuck'] as const) {
-      const decision = decide(session({ status: 'working' }), { key }, defaults);
-      expect(decision, key).toEqual({
-        do: 'notify',
-        rule: DEFAULT_REACTIONS[key],
-        attempts: {},
-        status: 'needs_human',
-      });
-    }
+  it('agent-failed notifies and marks the session as needing a human, uncounted', () => {
+    const decision = decide(session({ status: 'working' }), { key: 'agent-failed' }, defaults);
+    expect(decision).toEqual({
+      do: 'notify',
+      rule: DEFAULT_REACTIONS['agent-failed'],
+      attempts: {},
+      status: 'needs_human',
+    });
+  });
+
+  it('a stuck agent gets one more try, even as its turn leaves the session needing a human', () => {
+    const first = decide(session({ status: 'needs_human' }), { key: 'agent-stuck' }, defaults);
+    expect(first).toMatchObject({ do: 'send-to-agent', attempts: { 'agent-stuck': 1 } });
+    expect(DEFAULT_REACTIONS['agent-stuck'].message).toContain('Your last turn was stopped');
+    const second = decide(
+      session({ status: 'needs_human', reactionAttempts: { 'agent-stuck': 1 } }),
+      { key: 'agent-stuck' },
+      defaults,
+    );
+    expect(second).toMatchObject({ do: 'escalate', status: 'needs_human' });
+  });
+
+  it('other automatic messages still wait for the human: a CI failure while one is asked', () => {
+    expect(decide(session({ status: 'needs_human' }), { key: 'ci-failed' }, defaults)).toEqual({
+      do: 'ignore',
+      reason: 'awaiting-human',
+    });
   });
 });
 

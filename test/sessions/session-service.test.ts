@@ -181,7 +181,8 @@ describe.each(ENGINES)('the session service on %s', (engine) => {
       .select()
       .from(sessionMessages)
       .where(eq(sessionMessages.sessionId, session.id));
-    expect(messages).toHaveLength(4);
+    // Each CI failure's message replaces the one still waiting: the agent gets the newest.
+    expect(messages).toHaveLength(1);
   });
 
   it('starts a turn that delivers the queued messages, and resumes the same turn until it ends', async () => {

@@ -16,6 +16,7 @@ import {
   type RepoConfig,
   repoConfigSchema,
 } from '../../src/sessions/repo-config.js';
+import { sessionRules } from '../../src/sessions/session-rules.js';
 import { isTerminal, type SessionStatus } from '../../src/sessions/session-status.js';
 import { transition } from '../../src/sessions/transition.js';
 import { RETRY_MESSAGE } from '../../src/sessions/transition-session.js';
@@ -51,6 +52,7 @@ function session(overrides: Partial<SessionSnapshot> = {}): SessionSnapshot {
     triggeredBy: 'alice',
     context: {},
     reactionAttempts: {},
+    guards: {},
     costUsd: 0,
     inputTokens: 0,
     outputTokens: 0,
@@ -178,6 +180,8 @@ interface Row {
   to: SessionStatus;
   /** Every field below defaults to "nothing": each row states the whole answer. */
   changes?: SessionChanges;
+  /** What the loop guards remember after it (compared as a subset; unchecked when absent). */
+  guards?: Record<string, unknown>;
   record?: string[];
   /** The recorded events in full, where their data matters. */
   events?: Transition['record'];
@@ -829,9 +833,11 @@ const ROWS: Row[] = [
 
 describe('transition: the session state machine', () => {
   it.each(named(ROWS))('%s', (_name, row) => {
-    const t = transition(row.from, row.event, row.config ?? DEFAULT_REPO_CONFIG, NOW);
+    const t = transition(row.from, row.event, sessionRules(row.config ?? DEFAULT_REPO_CONFIG), NOW);
     expect(t.status).toBe(row.to);
-    expect(t.changes).toEqual(row.changes ?? {});
+    const { guards, ...changes } = t.changes;
+    expect(changes).toEqual(row.changes ?? {});
+    if (row.guards) expect(guards).toMatchObject(row.guards);
     expect(t.record.map((e) => e.kind)).toEqual(row.record ?? row.events?.map((e) => e.kind) ?? []);
     if (row.events) expect(t.record).toEqual(row.events);
     expect(jobKinds(t)).toEqual(row.enqueue ?? []);
@@ -922,7 +928,9 @@ describe('transition: the session state machine', () => {
   it.each(named(REFUSED))(
     'refuses with an IllegalTransitionError: %s',
     (_name, { from, event }) => {
-      const refused = thrownBy(() => transition(from, event, DEFAULT_REPO_CONFIG, NOW));
+      const refused = thrownBy(() =>
+        transition(from, event, sessionRules(DEFAULT_REPO_CONFIG), NOW),
+      );
       expect(refused).toBeInstanceOf(IllegalTransitionError);
       expect(refused).toMatchObject({
         from: from?.status ?? null,
@@ -965,8 +973,8 @@ describe('transition: the session state machine', () => {
     'is pure on %s: the same answer twice, the session untouched',
     (_name, { from, event }) => {
       const before = structuredClone(from);
-      const first = transition(from, event, DEFAULT_REPO_CONFIG, NOW);
-      const second = transition(from, event, DEFAULT_REPO_CONFIG, NOW);
+      const first = transition(from, event, sessionRules(DEFAULT_REPO_CONFIG), NOW);
+      const second = transition(from, event, sessionRules(DEFAULT_REPO_CONFIG), NOW);
       expect(second).toEqual(first);
       expect(from).toEqual(before);
       expect(NOW.toISOString()).toBe('2026-12-01T12:00:00.000Z');

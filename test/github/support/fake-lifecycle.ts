@@ -12,7 +12,11 @@ import type { Octokit } from '../../../src/github/octokit.js';
 import { uncachedRoles } from '../../../src/github/roles.js';
 import { operatorConfigSchema } from '../../../src/operator-config.js';
 import { IllegalTransitionError } from '../../../src/sessions/illegal-transition.js';
-import type { LifecycleEvent, Transition } from '../../../src/sessions/lifecycle-event.js';
+import type {
+  DailySpend,
+  LifecycleEvent,
+  Transition,
+} from '../../../src/sessions/lifecycle-event.js';
 import type { SessionService } from '../../../src/sessions/session-service.js';
 import { isTerminal } from '../../../src/sessions/session-status.js';
 import type { SessionStore } from '../../../src/sessions/session-store.js';
@@ -55,6 +59,7 @@ export function session(overrides: Partial<Session> = {}): Session {
     triggeredBy: 'alice',
     context: {},
     reactionAttempts: {},
+    guards: {},
     costUsd: 0,
     inputTokens: 0,
     outputTokens: 0,
@@ -107,6 +112,8 @@ export interface FakeLifecycleOptions {
   rows?: Session[];
   operatorConfig?: z.input<typeof operatorConfigSchema>;
   publicUrl?: string;
+  /** Today's spend (UTC) the store reports for every repository and installation. */
+  spentToday?: DailySpend;
 }
 
 export interface FakeLifecycle {
@@ -281,6 +288,10 @@ export function fakeLifecycle(options: FakeLifecycleOptions = {}): FakeLifecycle
     async lastReaction(sessionId) {
       const e = events.findLast((e) => e.sessionId === sessionId && e.kind === 'reaction');
       return e ? { key: String(e.data.key), action: String(e.data.action) } : undefined;
+    },
+    async spentToday() {
+      const none = { costUsd: 0, turns: 0 };
+      return options.spentToday ?? { repositoryToday: none, installationToday: none };
     },
   };
 
