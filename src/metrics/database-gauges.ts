@@ -2,7 +2,23 @@ import { count } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { JOB_STATUSES, jobs, SESSION_STATUSES, sessions } from '../db/schema.js';
+import type { OperatorLimits } from '../limits-config.js';
+import {
+  type BudgetMetrics,
+  clearBudgetGauges,
+  readBudgets,
+  setBudgetGauges,
+} from './budget-gauges.js';
 import type { Metrics } from './metrics.js';
+
+type GaugeMetrics = Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'> & BudgetMetrics;
+
+/** What the budget gauges need besides the database: the operator's limits, and today. */
+export interface BudgetSource {
+  limits: OperatorLimits;
+  /** The clock that says which UTC day is today. */
+  today: () => Date;
+}
 
 /** A scrape answers within this even when the database does not. */
 const DATABASE_TIMEOUT_MS = 2_000;
@@ -24,19 +40,21 @@ export function createDatabaseGauges({
   metrics,
   database,
   log,
+  budgets,
   ms = GAUGE_CACHE_MS,
   now = Date.now,
 }: {
-  metrics: Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'>;
+  metrics: GaugeMetrics;
   database: Database;
   log: Logger;
+  budgets: BudgetSource;
 } & GaugeCacheOptions) {
   let last: { at: number; read: Promise<void> } | undefined;
   return {
     refresh(): Promise<void> {
       const at = now();
       if (!last || at - last.at >= ms) {
-        last = { at, read: readDatabaseGauges(metrics, database, log) };
+        last = { at, read: readDatabaseGauges(metrics, database, log, budgets) };
       }
       return last.read;
     },
@@ -44,13 +62,15 @@ export function createDatabaseGauges({
 }
 
 /**
- * Sets the sessions and jobs gauges from one grouped query each. When the database does not
- * answer in time, they are left out and `database_up` is 0: the rest of the scrape still works.
+ * Sets the sessions and jobs gauges from one grouped query each, and the budget and guard
+ * gauges from theirs (budget-gauges.ts). When the database does not answer in time, they are
+ * left out and `database_up` is 0: the rest of the scrape still works.
  */
 export async function readDatabaseGauges(
-  metrics: Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'>,
+  metrics: GaugeMetrics,
   database: Database,
   log: Logger,
+  budgets: BudgetSource,
   timeoutMs = DATABASE_TIMEOUT_MS,
 ): Promise<void> {
   const { db } = database;
@@ -62,13 +82,14 @@ export async function readDatabaseGauges(
     );
   });
   try {
-    const [sessionRows, jobRows] = await Promise.race([
+    const [sessionRows, jobRows, budgetReading] = await Promise.race([
       Promise.all([
         db.select({ status: sessions.status, n: count() }).from(sessions).groupBy(sessions.status),
         db
           .select({ kind: jobs.kind, state: jobs.status, n: count() })
           .from(jobs)
           .groupBy(jobs.kind, jobs.status),
+        readBudgets(db, budgets.limits, budgets.today()),
       ]),
       timeout,
     ]);
@@ -81,12 +102,17 @@ export async function readDatabaseGauges(
       for (const state of JOB_STATUSES) metrics.jobs.set({ kind, state }, 0);
     }
     for (const row of jobRows) metrics.jobs.set({ kind: row.kind, state: row.state }, row.n);
+    setBudgetGauges(metrics, budgetReading);
     metrics.databaseUp.set(1);
   } catch (error) {
     metrics.sessions.reset();
     metrics.jobs.reset();
+    clearBudgetGauges(metrics);
     metrics.databaseUp.set(0);
-    log.warn({ err: error }, 'metrics: the database did not answer; sessions and jobs left out');
+    log.warn(
+      { err: error },
+      'metrics: the database did not answer; sessions, jobs and budgets left out',
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -94,6 +94,27 @@ export function createMetrics() {
     labelNames: ['kind', 'state'] as const,
     registers,
   });
+  // Per repository by GitHub's numeric id, never its name; only repositories with a session
+  // active today (UTC), so the series stay as few as the work in progress.
+  const budgetLabels = ['repository_id', 'resource', 'window'] as const;
+  const budgetUsed = new Gauge({
+    name: name('budget_used'),
+    help: 'What a repository spent today (UTC): resource turns or cost_usd, window day; repositories with a session active today.',
+    labelNames: budgetLabels,
+    registers,
+  });
+  const budgetRemaining = new Gauge({
+    name: name('budget_remaining'),
+    help: "What is left of a repository's daily limit today (UTC), only where a limit is set.",
+    labelNames: budgetLabels,
+    registers,
+  });
+  const guardTrips = new Gauge({
+    name: name('guard_trips'),
+    help: 'Loop guards and budgets that paused a session, by kind, as recorded in the database (all time).',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const databaseUp = new Gauge({
     name: name('database_up'),
     help: '1 when the database answered the latest read of the gauges, 0 when it did not.',
@@ -108,6 +129,9 @@ export function createMetrics() {
     githubRateLimitRemaining,
     sessions,
     jobs,
+    budgetUsed,
+    budgetRemaining,
+    guardTrips,
     databaseUp,
 
     /** Records one answered webhook request. */

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { DeliveryHandler } from '../github/deliveries.js';
+import { type OperatorLimits, operatorLimitsSchema } from '../limits-config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { type GaugeCacheOptions, METRICS_PATH, metricsRoute } from '../metrics/metrics-route.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -28,6 +29,10 @@ export interface ServerAppDeps {
   metricsToken?: string | undefined;
   /** How long the database gauges are kept between scrapes (tests shorten it). */
   metricsCache?: GaugeCacheOptions | undefined;
+  /** The operator's limits (ORCHESTRATOR_CONFIG `limits`), for the dashboard's and metrics' budgets. */
+  limits?: OperatorLimits | undefined;
+  /** The clock that says which UTC day is today (tests set it). */
+  now?: (() => Date) | undefined;
 }
 
 /**
@@ -35,19 +40,31 @@ export interface ServerAppDeps {
  * security headers (no framing, the dashboard's content policy) on every answer.
  */
 export function createServerApp(deps: ServerAppDeps): Hono {
+  const limits = deps.limits ?? operatorLimitsSchema.parse({});
+  const now = deps.now ?? (() => new Date());
   const app = new Hono();
   app.use(securityHeaders());
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoute(deps));
   if (deps.metrics) {
     if (deps.metricsToken) app.use(METRICS_PATH, requireBearer(deps.metricsToken));
-    app.route('/', metricsRoute({ ...deps, metrics: deps.metrics, cache: deps.metricsCache }));
+    app.route(
+      '/',
+      metricsRoute({ ...deps, metrics: deps.metrics, cache: deps.metricsCache, limits, now }),
+    );
   }
   if (deps.api) app.route('/', apiRoutes({ database: deps.database, ...deps.api }));
   if (deps.api && deps.dashboard)
     app.route(
       '/',
-      dashboardRoutes({ database: deps.database, log: deps.log, ...deps.api, ...deps.dashboard }),
+      dashboardRoutes({
+        database: deps.database,
+        log: deps.log,
+        limits,
+        ...deps.api,
+        ...deps.dashboard,
+        now: deps.dashboard.now ?? now,
+      }),
     );
   app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404));
   app.onError((error, c) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { turns } from '../../src/db/schema.js';
 import { type InProcess, startInProcess } from '../e2e/in-process.js';
 
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
@@ -23,7 +24,8 @@ describe('the dashboard in a browser', () => {
   const refused: string[] = [];
 
   beforeAll(async () => {
-    h = await startInProcess();
+    // Daily limits of the repository's own, for the spend section to show against.
+    h = await startInProcess({ repoConfig: { limits: { perDay: { costUsd: 2, turns: 40 } } } });
     dir = mkdtempSync(path.join(tmpdir(), 'ao-browser-'));
     gate = path.join(dir, 'let-the-agent-finish');
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
@@ -163,6 +165,28 @@ describe('the dashboard in a browser', () => {
     await h.waitForSession(104, ['needs_human']);
     await h.waitForSession(105, ['working']);
 
+    // Two weeks of earlier spend (this run's turns are all today's), so the chart has a history.
+    const history = [0.42, 0.9, 0, 1.35, 0.6, 0, 0, 1.8, 0.75, 1.1, 0.3, 2.05, 0.95];
+    await h.db.insert(turns).values(
+      history.map((costUsd, i) => {
+        const startedAt = new Date();
+        startedAt.setUTCHours(12, 0, 0, 0);
+        startedAt.setUTCDate(startedAt.getUTCDate() - (history.length - i));
+        const number = 1000 + i;
+        const logPath = `/nowhere/turn-${number}.log`;
+        const status = 'finished' as const;
+        return {
+          sessionId: merged.id,
+          number,
+          runnerId: 'r-history',
+          logPath,
+          status,
+          costUsd,
+          startedAt,
+        };
+      }),
+    );
+
     await page.goto(`${h.orchestrator.url}/`);
     for (const status of ['working', 'needs_human', 'stopped', 'merged', 'waiting']) {
       await page.locator(`#sessions-body .s-${status}`).first().waitFor();
@@ -171,6 +195,15 @@ describe('the dashboard in a browser', () => {
     // The held agent has said what it works on: its row shows that as the last event.
     await row('Dark mode').locator('td.last', { hasText: 'agent.text' }).waitFor();
     await page.locator('#live[data-state="on"]').waitFor();
+    // Spend today against the repository's limits, and its chart, named for assistive technology.
+    expect(await page.locator('#spend .spend-cost').textContent()).toMatch(
+      /^\$\d+\.\d\d of \$2\.00$/,
+    );
+    expect(await page.locator('#spend .spend-turns').textContent()).toMatch(/^\d+ of 40 turns$/);
+    const chart = page.getByRole('img', { name: /^Spend per day of .+, last 14 days/ });
+    await chart.waitFor();
+    expect(await chart.locator('g.day').count()).toBe(14);
+    expect(await chart.locator('rect.bar.over').count()).toBe(1);
     const file =
       process.env.UPDATE_SCREENSHOT === '1' ? DOCS_SCREENSHOT : path.join(dir, 'dashboard.png');
     // Just the content: the window shrunk to the table's height.

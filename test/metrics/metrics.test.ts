@@ -52,7 +52,7 @@ function countingSelects(database: Database) {
   const counter = { selects: 0 };
   const db = new Proxy(database.db, {
     get(target, property) {
-      if (property === 'select') counter.selects++;
+      if (typeof property === 'string' && property.startsWith('select')) counter.selects++;
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -212,11 +212,12 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
     clock += GAUGE_CACHE_MS - 1;
     const { samples } = await scrape(app);
     expect(sampleValue(samples, 'agent_orchestrator_database_up')).toBe(1);
-    // One read: its two grouped queries, sessions and jobs.
-    expect(counter.selects).toBe(2);
+    // One read: sessions, jobs, and the budgets' three queries (budget-gauges.ts), one of which
+    // has a subquery built with a select of its own.
+    expect(counter.selects).toBe(6);
     clock += 1;
     await scrape(app);
-    expect(counter.selects).toBe(4);
+    expect(counter.selects).toBe(12);
   });
 
   it('asks for METRICS_TOKEN as a bearer token when it is set', async () => {
@@ -371,6 +372,7 @@ describe('GET /metrics while Postgres is unreachable', () => {
       let { samples } = await scrape(app);
       expect(sampleValue(samples, 'agent_orchestrator_database_up')).toBe(1);
       expect(sampleValue(samples, 'agent_orchestrator_sessions', { status: 'queued' })).toBe(0);
+      expect(sampleValue(samples, 'agent_orchestrator_guard_trips', { kind: 'no-change' })).toBe(0);
 
       await proxy.cut();
       expect((await deliver(app, 'issues', body)).status).toBe(503);
@@ -379,6 +381,7 @@ describe('GET /metrics while Postgres is unreachable', () => {
       // What the database would say is left out, not guessed; the rest is all there.
       expect(samples.some((s) => s.name === 'agent_orchestrator_sessions')).toBe(false);
       expect(samples.some((s) => s.name === 'agent_orchestrator_jobs')).toBe(false);
+      expect(samples.some((s) => s.name === 'agent_orchestrator_guard_trips')).toBe(false);
       const deliveries = (outcome: string) =>
         sampleValue(samples, 'agent_orchestrator_webhook_deliveries_total', {
           event: 'issues',

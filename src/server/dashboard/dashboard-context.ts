@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import type { OperatorLimits } from '../../limits-config.js';
 import type { SessionActions } from '../session-actions.js';
 import type { DashboardAuth } from './dashboard-auth.js';
 import type { StreamDeps } from './session-list-stream.js';
@@ -10,5 +11,7 @@ export interface DashboardContext {
   actions: SessionActions;
   githubUrl: string;
   now: () => Date;
+  /** The operator's limits, which each repository's and session's budgets start from. */
+  limits: OperatorLimits;
   streams: StreamDeps;
 }

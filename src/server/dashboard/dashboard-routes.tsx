@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
+import type { OperatorLimits } from '../../limits-config.js';
 import type { SessionService } from '../../sessions/session-service.js';
 import { createSessionActions } from '../session-actions.js';
 import { assetRoutes } from './asset-routes.js';
@@ -34,6 +35,8 @@ export interface DashboardDeps extends DashboardOptions {
   /** The API token, which also logs people in; null shuts the dashboard. */
   apiToken: string | null;
   log: Logger;
+  /** The operator's limits (ORCHESTRATOR_CONFIG `limits`): budgets shown start from them. */
+  limits: OperatorLimits;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface DashboardDeps extends DashboardOptions {
  * events when it runs, behind a login with the API token.
  */
 export function dashboardRoutes(deps: DashboardDeps): Hono {
-  const { database, liveFeed, githubUrl, log } = deps;
+  const { database, liveFeed, githubUrl, log, limits } = deps;
   const now = deps.now ?? (() => new Date());
   const app = new Hono();
   // The style sheet and script: every page needs them, the login page and error pages too.
@@ -85,7 +88,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     actions: createSessionActions(deps),
     githubUrl,
     now,
-    streams: { database, liveFeed, githubUrl, log, now },
+    limits,
+    streams: { database, liveFeed, githubUrl, log, now, limits },
   };
   app.route(
     '/',

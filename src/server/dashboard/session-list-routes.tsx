@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { repositorySpend } from '../repository-spend.js';
 import {
   lastEvents,
   listSessions,
@@ -12,7 +13,14 @@ import { SessionsPage } from './views/sessions-page.js';
 const PAGE_SIZE = 50;
 
 /** The sessions table (at / and /sessions) and its live stream. */
-export function sessionListRoutes({ db, auth, githubUrl, now, streams }: DashboardContext): Hono {
+export function sessionListRoutes({
+  db,
+  auth,
+  githubUrl,
+  now,
+  limits,
+  streams,
+}: DashboardContext): Hono {
   const app = new Hono();
   const list = async (c: Context) => {
     const raw = {
@@ -46,7 +54,10 @@ export function sessionListRoutes({ db, auth, githubUrl, now, streams }: Dashboa
         400,
       );
     }
-    const page = await listSessions(db, parsed.data);
+    const [page, spend] = await Promise.all([
+      listSessions(db, parsed.data),
+      repositorySpend(db, limits, { repository: parsed.data.repository }, common.now),
+    ]);
     const stream = new URLSearchParams();
     if (parsed.data.repository) stream.set('repository', parsed.data.repository);
     if (parsed.data.status) stream.set('status', parsed.data.status);
@@ -63,6 +74,7 @@ export function sessionListRoutes({ db, auth, githubUrl, now, streams }: Dashboa
         }
         nextCursor={page.nextCursor}
         live={`/sessions/stream?${stream}`}
+        spend={spend}
       />,
     );
   };

@@ -5,6 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { sessions } from '../../db/schema.js';
+import type { OperatorLimits } from '../../limits-config.js';
 import {
   lastEvents,
   matchesFilters,
@@ -21,6 +22,8 @@ export interface StreamDeps {
   githubUrl: string;
   log: Logger;
   now: () => Date;
+  /** The operator's limits, for a session's budget in its summary. */
+  limits: OperatorLimits;
 }
 
 /** How far back `since` reaches, so that nothing changed while a page travels is missed. */

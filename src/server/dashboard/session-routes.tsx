@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { sessionLimits } from '../repository-spend.js';
 import { eventsOf, findSession, messagesOf, turnsOf } from '../session-queries.js';
 import { formFromDashboard } from './dashboard-auth.js';
 import type { DashboardContext } from './dashboard-context.js';
@@ -30,6 +31,7 @@ export function sessionRoutes({
   actions,
   githubUrl,
   now,
+  limits,
   streams,
 }: DashboardContext): Hono {
   const app = new Hono();
@@ -62,6 +64,7 @@ export function sessionRoutes({
     return c.html(
       <SessionPage
         session={session}
+        limits={sessionLimits(limits, session)}
         events={events}
         messages={messages}
         turns={turns}

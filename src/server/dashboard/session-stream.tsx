@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Session, SessionEvent } from '../../db/schema.js';
 import { isTerminal } from '../../sessions/session-status.js';
 import { tailLines } from '../../shared/log-tail.js';
+import { sessionLimits } from '../repository-spend.js';
 import { eventsOf, findSession, messagesOf, turnsOf } from '../session-queries.js';
 import { followLiveFeed, updateChain } from './live-stream.js';
 import { outputPlace } from './output-tail.js';
@@ -52,7 +53,12 @@ export function streamSession(
 
     const sendSession = async (session: Session) => {
       const html = await render(
-        <SessionSummary session={session} githubUrl={deps.githubUrl} now={deps.now()} />,
+        <SessionSummary
+          session={session}
+          githubUrl={deps.githubUrl}
+          now={deps.now()}
+          limits={sessionLimits(deps.limits, session)}
+        />,
       );
       await send('session', { html, ended: isTerminal(session.status) });
     };

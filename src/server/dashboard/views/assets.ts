@@ -77,6 +77,18 @@ overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;line-he
 #output .turn{color:#7d8590}
 ul.messages{list-style:none;margin:0;padding:0}ul.messages li{padding:8px 0;border-bottom:1px solid #eaeef2}
 ul.messages li:last-child{border-bottom:0}ul.messages .body{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:4px}
+#session-budget>span{display:block}#session-budget .sub{font-size:12px}
+#spend{margin-top:8px}#spend h2{margin:0 0 4px}
+.spend-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:16px}
+.spend-card{padding:14px 16px}.spend-card h3{font-size:14px;font-weight:600;margin:0}
+.spend-card dl{margin:8px 0 10px}.spend-card dd{display:flex;gap:10px;align-items:center;justify-content:space-between;flex-wrap:wrap}
+.spend-card meter{width:120px;height:10px}.spend-card .sub{font-size:12px;color:var(--muted);margin:6px 0 0}
+svg.spend-chart{display:block;width:100%;height:auto}
+.spend-chart .bar{fill:#0969da}.spend-chart .today .bar{fill:#1f883d}.spend-chart .bar.over{fill:#cf222e}
+.spend-chart .grid{stroke:#eaeef2}.spend-chart .baseline{stroke:var(--line)}
+.spend-chart .limit{stroke:#cf222e;stroke-dasharray:4 3}
+.spend-chart .axis{font-size:10px;fill:var(--muted)}.spend-chart .day-label{text-anchor:middle}
+.spend-chart .limit-label{text-anchor:end;fill:#cf222e}.spend-chart .today .day-label{fill:var(--text);font-weight:600}
 .login{max-width:420px;margin:10vh auto}.login .panel{padding:22px}
 .login input{width:100%;margin:6px 0 14px}
 `;

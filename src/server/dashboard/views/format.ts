@@ -13,6 +13,17 @@ export function cost(usd: number): string {
   return usd > 0 && usd < 0.01 ? '<$0.01' : `$${usd.toFixed(2)}`;
 }
 
+/** "$1.20 of $5.00" against a limit; "$1.20, no limit" without one. */
+export function costAgainst(usd: number, limit: number | undefined): string {
+  return limit === undefined ? `${cost(usd)}, no limit` : `${cost(usd)} of ${cost(limit)}`;
+}
+
+/** "3 of 20 turns" against a limit; "3 turns, no limit" without one. */
+export function countAgainst(n: number, limit: number | undefined, unit: string): string {
+  const of = (k: number) => `${unit}${k === 1 ? '' : 's'}`;
+  return limit === undefined ? `${n} ${of(n)}, no limit` : `${n} of ${limit} ${of(limit)}`;
+}
+
 export function tokens(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
 }

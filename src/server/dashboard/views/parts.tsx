@@ -1,4 +1,5 @@
 import type { Session, SessionEvent, SessionMessage, SessionStatus } from '../../../db/schema.js';
+import type { SessionLimits } from '../../../sessions/budget.js';
 import {
   ago,
   cost,
@@ -9,6 +10,7 @@ import {
   STATUS_LABELS,
   tokens,
 } from './format.js';
+import { SessionBudget } from './session-budget.js';
 
 export function StatusBadge({ status }: { status: SessionStatus }) {
   return <span class={`badge s-${status}`}>{STATUS_LABELS[status]}</span>;
@@ -86,10 +88,13 @@ export function SessionSummary({
   session: s,
   githubUrl,
   now,
+  limits,
 }: {
   session: Session;
   githubUrl: string;
   now: Date;
+  /** The limits the session works under. */
+  limits: SessionLimits;
 }) {
   const title = issueTitle(s);
   const pull = pullUrl(s, githubUrl);
@@ -146,6 +151,7 @@ export function SessionSummary({
           {s.inputTokens + s.outputTokens > 0 &&
             ` (${tokens(s.inputTokens)} in, ${tokens(s.outputTokens)} out)`}
         </dd>
+        <SessionBudget session={s} limits={limits} />
       </dl>
     </section>
   );

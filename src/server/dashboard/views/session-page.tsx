@@ -1,4 +1,5 @@
 import type { Session, SessionEvent, SessionMessage, Turn } from '../../../db/schema.js';
+import type { SessionLimits } from '../../../sessions/budget.js';
 import { isTerminal } from '../../../sessions/session-status.js';
 import type { OutputPlace } from '../output-tail.js';
 import { Layout } from './layout.js';
@@ -6,6 +7,8 @@ import { EventItem, MessageList, SessionSummary } from './parts.js';
 
 export interface SessionPageProps {
   session: Session;
+  /** The limits the session works under, for its budget. */
+  limits: SessionLimits;
   events: SessionEvent[];
   messages: SessionMessage[];
   turns: Turn[];
@@ -44,7 +47,7 @@ export function SessionPage(p: SessionPageProps) {
       {p.flash && <p class={`flash ${p.flash.kind}`}>{p.flash.text}</p>}
       <div class="layout">
         <div class="side">
-          <SessionSummary session={session} githubUrl={p.githubUrl} now={p.now} />
+          <SessionSummary session={session} githubUrl={p.githubUrl} now={p.now} limits={p.limits} />
           <section id="actions" class="panel" hidden={ended}>
             <h2>Tell the agent</h2>
             <form method="post" action={`/sessions/${session.id}/messages`}>

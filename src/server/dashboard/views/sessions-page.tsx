@@ -1,7 +1,9 @@
 import { SESSION_STATUSES, type Session, type SessionEvent } from '../../../db/schema.js';
+import type { RepositorySpend } from '../../repository-spend.js';
 import { STATUS_LABELS } from './format.js';
 import { Layout } from './layout.js';
 import { SessionRow } from './parts.js';
+import { SpendSection } from './spend-section.js';
 
 export interface SessionsPageProps {
   sessions: Session[];
@@ -19,6 +21,8 @@ export interface SessionsPageProps {
   csrfToken: string;
   /** The stream for this view, or none when the filters are invalid. */
   live: string | undefined;
+  /** Each repository's spend (only the filtered one's when filtered), for "Spend today". */
+  spend?: RepositorySpend[] | undefined;
 }
 
 function pageLink(p: SessionsPageProps, cursor?: string): string {
@@ -121,6 +125,7 @@ export function SessionsPage(p: SessionsPageProps) {
         {p.cursor && <a href={pageLink(p)}>Newest</a>}
         {p.nextCursor && <a href={pageLink(p, p.nextCursor)}>Older sessions →</a>}
       </nav>
+      <SpendSection spend={p.spend ?? []} now={p.now} />
     </Layout>
   );
 }
