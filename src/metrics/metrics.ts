@@ -53,7 +53,7 @@ export function createMetrics() {
   });
   const turnSeconds = new Histogram({
     name: name('turn_duration_seconds'),
-    help: 'Agent turns by agent and outcome (ok, agent-failed, agent-stuck, stopped).',
+    help: 'Agent turns by agent and outcome (ok, agent-failed, agent-stuck, over-budget, stopped).',
     labelNames: ['agent', 'outcome'] as const,
     buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
     registers,

@@ -1,5 +1,7 @@
 import type { Session, Turn } from '../db/schema.js';
-import { configOf } from '../sessions/session-context.js';
+import { effectiveLimits } from '../sessions/budget.js';
+import { sessionSpend } from '../sessions/guards.js';
+import { configOf, contextOf } from '../sessions/session-context.js';
 import { finishTurn } from '../sessions/turn-store.js';
 import { agentProfileOf } from './agent-profile.js';
 import { applyUnlessEnded } from './apply-unless-ended.js';
@@ -31,11 +33,14 @@ export async function afterTurn(
     summary: result?.summary,
     costUsd: usage.costUsd,
   });
+  const seconds = finished?.endedAt
+    ? (finished.endedAt.getTime() - finished.startedAt.getTime()) / 1000
+    : 0;
   if (finished?.endedAt) {
     deps.metrics?.turnFinished({
       agent: agentProfileOf(session, configOf(session), deps.operatorConfig).agent,
       outcome: kind,
-      seconds: (finished.endedAt.getTime() - finished.startedAt.getTime()) / 1000,
+      seconds,
       ...usage,
     });
   }
@@ -45,6 +50,7 @@ export async function afterTurn(
     timedOut: outcome.timedOut,
     stopped: outcome.stopped,
     costUsd: usage.costUsd,
+    ...(outcome.guardStop ? { stoppedFor: outcome.guardStop.kind } : {}),
   });
   if (kind === 'stopped') return; // the stop job ends the session
 
@@ -54,10 +60,12 @@ export async function afterTurn(
     turn: turn.number,
     exit: outcome,
     usage,
-    spentBefore: current.costUsd,
-    costLimitUsd: deps.operatorConfig.limits.costUsd,
+    seconds,
+    spentBefore: sessionSpend(current),
+    limits: effectiveLimits(deps.operatorConfig.limits, configOf(current).limits),
     pushFailure: work.failure,
     headSha: work.headSha,
+    headBefore: current.headSha ?? contextOf(current).baseSha,
     prNumber: work.prNumber,
   });
   if (event) await applyUnlessEnded(deps, session.id, event);

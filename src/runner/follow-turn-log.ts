@@ -1,13 +1,16 @@
 import type { Session, Turn } from '../db/schema.js';
+import type { RunningTurnStop } from '../sessions/running-turn.js';
 import { saveTurnOffset } from '../sessions/turn-store.js';
 import { tailLines } from '../shared/log-tail.js';
 import type { AgentAdapter, AgentEvent } from './adapters/adapter.js';
 import type { RunnerDeps } from './runner-deps.js';
 import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
+import type { TurnGuard } from './turn-guard.js';
+import type { TurnExit } from './turn-verdict.js';
 
 export type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
 
-export interface TurnOutcome extends TurnResult {
+export interface TurnOutcome extends TurnExit {
   /** The agent's result event for the turn, when it printed one. */
   result: ResultEvent | undefined;
 }
@@ -30,6 +33,8 @@ export async function followTurnLog(
     /** Set when an adopted turn had already ended. */
     finished: TurnResult | undefined;
     signal: AbortSignal;
+    /** Watches the running turn; when it trips, the turn is stopped. */
+    guard?: TurnGuard | undefined;
   },
 ): Promise<TurnOutcome | 'detached'> {
   const { session, turn, adapter, running, signal } = input;
@@ -43,7 +48,10 @@ export async function followTurnLog(
     offset = endOffset;
     for (const event of parse(line)) {
       if (event.type === 'session') sessionRef = event.ref;
-      if (event.type === 'result') result = event;
+      if (event.type === 'result') {
+        result = event;
+        input.guard?.noteCost(event.costUsd ?? 0);
+      }
       pending.push({ kind: `agent.${event.type}`, data: { turn: turn.number, ...clip(event) } });
     }
   };
@@ -72,6 +80,7 @@ export async function followTurnLog(
   const timer = setInterval(() => void flush().catch(() => {}), FLUSH_MS);
 
   let ended: TurnResult | 'detached';
+  let guardStop: RunningTurnStop | undefined;
   try {
     if (input.finished) {
       ended = input.finished;
@@ -80,9 +89,20 @@ export async function followTurnLog(
         if (signal.aborted) resolve('detached');
         signal.addEventListener('abort', () => resolve('detached'), { once: true });
       });
-      ended = await Promise.race([running!.done, detached]);
+      const tripped = input.guard?.tripped ?? new Promise<never>(() => {});
+      const first = await Promise.race([
+        running!.done,
+        detached,
+        tripped.then((stop) => ({ stop })),
+      ]);
+      if (first !== 'detached' && 'stop' in first) {
+        guardStop = first.stop;
+        await running!.stop();
+        ended = await running!.done;
+      } else ended = first;
     }
   } finally {
+    input.guard?.close();
     clearInterval(timer);
     stopTail.abort();
     await tailing;
@@ -92,7 +112,7 @@ export async function followTurnLog(
 
   // An adopted turn's result may have been recorded before the restart.
   result ??= (await deps.store.lastAgentResult(session.id, turn.number)) as ResultEvent | undefined;
-  return { ...ended, result };
+  return { ...ended, result, guardStop };
 }
 
 function clip(event: AgentEvent): Record<string, unknown> {

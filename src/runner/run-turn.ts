@@ -1,5 +1,8 @@
 import type { Session, Turn } from '../db/schema.js';
 import type { JobContext } from '../jobs/worker.js';
+import { effectiveLimits } from '../sessions/budget.js';
+import { sessionSpend } from '../sessions/guards.js';
+import { configOf } from '../sessions/session-context.js';
 import { markTurnRunning } from '../sessions/turn-store.js';
 import type { AgentAdapter } from './adapters/adapter.js';
 import { afterTurn } from './after-turn.js';
@@ -9,6 +12,7 @@ import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
 import { turnHandleOf } from './runtimes/turn-handle.js';
 import { turnSpec } from './turn-command.js';
 import { writeTurnInput } from './turn-files.js';
+import { guardTurn } from './turn-guard.js';
 
 /**
  * Runs one turn, or takes over one an earlier process started, and follows it to its end; returns
@@ -47,6 +51,15 @@ export async function runTurn(
   }
   if (running) deps.active.set(session.id, running);
 
+  const guard =
+    running &&
+    guardTurn({
+      limits: effectiveLimits(deps.operatorConfig.limits, configOf(session).limits),
+      spentBefore: sessionSpend(session),
+      logPath: turn.logPath,
+      workdir: session.workspacePath!,
+      startedAt: running.handle.startedAt,
+    });
   const outcome = await followTurnLog(deps, {
     session,
     turn,
@@ -54,6 +67,7 @@ export async function runTurn(
     running,
     finished: finishedEarlier,
     signal: context.signal,
+    guard,
   });
   if (outcome === 'detached') return; // shutting down or lease lost: the turn runs on, to be adopted
   deps.active.delete(session.id);

@@ -99,7 +99,10 @@ export function budgetBreach(
  * The session's own limits: used before a turn (its spend so far), and while one runs (so far
  * plus the running turn's cost and time, which a runner checks as the turn goes on).
  */
-export function sessionBreach(spent: Spend, limits: SessionLimits): BudgetBreach | null {
+export function sessionBreach(
+  spent: Spend,
+  limits: Pick<SessionLimits, 'costUsd' | 'turns' | 'agentMinutes'>,
+): BudgetBreach | null {
   if (limits.costUsd !== undefined && spent.costUsd >= limits.costUsd)
     return {
       scope: 'session',

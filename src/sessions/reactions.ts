@@ -17,6 +17,7 @@ export type ReactionKey = (typeof REACTION_KEYS)[number];
 
 /** What the runner reports about a turn it ran, as the turn leaves the session needing a human. */
 const RUNNER_KEYS = new Set<ReactionKey>(['agent-failed', 'agent-stuck']);
+export const isRunnerKey = (key: ReactionKey) => RUNNER_KEYS.has(key);
 
 export type ReactionAction =
   | 'send-to-agent'

@@ -3,7 +3,7 @@ import type { Session } from '../db/schema.js';
 import { automatedWithin, guardsOf, isRepeatedCiFailure } from './guards.js';
 import { sessionJobs } from './job-kinds.js';
 import type { EventOf, SessionChanges, SessionSnapshot, Transition } from './lifecycle-event.js';
-import { decide, type ReactionKey } from './reactions.js';
+import { decide, isRunnerKey, type ReactionKey } from './reactions.js';
 import type { SessionRules } from './session-rules.js';
 import { haltFor, moveTo } from './transition-parts.js';
 import { queuedMessage } from './transition-session.js';
@@ -31,7 +31,9 @@ export function reactionTransition(
   const notify = (text: string) => sessionJobs.notify({ sessionId: s.id, reason: key, text });
   switch (decision.do) {
     case 'escalate': {
-      const reason = `${key}: ${decision.attempts[key]} attempts, more than the ${decision.rule.retries} allowed`;
+      // What the runner saw is the session's reason already: it is kept in front.
+      const saw = isRunnerKey(key) && s.statusReason ? `${s.statusReason}; ` : '';
+      const reason = `${saw}${key}: ${decision.attempts[key]} attempts, more than the ${decision.rule.retries} allowed`;
       return moveTo('needs_human', {
         changes: { ...changes, statusReason: reason },
         record,
