@@ -16,6 +16,7 @@ import { SettingsError } from '../settings.js';
 import type { AgentAdapter } from './adapters/adapter.js';
 import { createAdapterRegistry } from './adapters/index.js';
 import { pruneOrphanWorktrees } from './prune-worktrees.js';
+import { startReconcileSweep } from './reconcile-sweep.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { registerRunner } from './runner-registry.js';
 import { createProcessRuntime } from './runtimes/process-runtime.js';
@@ -47,6 +48,8 @@ export interface RunnerHostOptions {
   pollMs?: number;
   /** How long running jobs may finish at shutdown before their leases are handed back. */
   stopGraceMs?: number;
+  /** How often to look for sessions left working with nothing running them (tests). */
+  reconcileMs?: number;
 }
 
 export type RunnerHost = Awaited<ReturnType<typeof startRunnerHost>>;
@@ -131,6 +134,10 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     }),
   ];
   for (const worker of workers) await worker.start();
+  const stopSweep = startReconcileSweep(
+    deps,
+    options.reconcileMs ? { intervalMs: options.reconcileMs } : {},
+  );
   runnerLog.info({ maxSessions: options.maxSessions, runtime: runtime.name }, 'runner started');
 
   return {
@@ -142,6 +149,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     /** Stops taking jobs; running agent turns go on and are adopted by the next start. */
     async stop() {
       stopHeartbeat();
+      stopSweep();
       await Promise.all(workers.map((w) => w.stop({ graceMs: options.stopGraceMs ?? 2_000 })));
       runnerLog.info('runner stopped');
     },

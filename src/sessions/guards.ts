@@ -18,6 +18,8 @@ export const guardStateSchema = z.looseObject({
   /** Turns finished and the agents' time over them, for the session's budget. */
   turns: z.number().int().min(0).default(0),
   agentSeconds: z.number().min(0).default(0),
+  /** The unfinished turn a reconcile already picked up again (it is not picked up twice). */
+  reconciledTurn: z.number().int().optional(),
   /** The session's spend when its budget last started over (`/agent retry`). */
   budgetFrom: z
     .object({ costUsd: z.number(), turns: z.number(), agentSeconds: z.number() })

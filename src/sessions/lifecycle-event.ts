@@ -79,7 +79,9 @@ export type LifecycleEvent =
   | { type: 'retry'; by: string }
   | { type: 'pr-linked'; kind: 'pr-opened' | 'pr-updated'; prNumber: number; headSha: string }
   /** The session's runner is gone: another (or any, when null) makes the workspace again. */
-  | { type: 'takeover'; from: string; runnerId: string | null };
+  | { type: 'takeover'; from: string; runnerId: string | null }
+  /** The session is `working` but nothing has run it for longer than a turn may take. */
+  | { type: 'reconcile'; idleMinutes: number };
 
 export type LifecycleEventType = LifecycleEvent['type'];
 export type EventOf<T extends LifecycleEventType> = Extract<LifecycleEvent, { type: T }>;

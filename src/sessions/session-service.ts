@@ -44,7 +44,12 @@ export interface Applied {
 }
 
 /** Events whose transition needs the session's turns (numbers, the unfinished one, messages). */
-const NEEDS_TURN_FACTS = new Set<LifecycleEventType>(['turn-chosen', 'turn-finished', 'retry']);
+const NEEDS_TURN_FACTS = new Set<LifecycleEventType>([
+  'turn-chosen',
+  'turn-finished',
+  'retry',
+  'reconcile',
+]);
 
 export type SessionService = ReturnType<typeof createSessionService>;
 

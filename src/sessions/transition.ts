@@ -14,6 +14,7 @@ import type { SessionRules } from './session-rules.js';
 import { isTerminal, type SessionStatus } from './session-status.js';
 import { unchanged } from './transition-parts.js';
 import { reactionTransition } from './transition-reaction.js';
+import { reconcile } from './transition-reconcile.js';
 import {
   automatedMessage,
   created,
@@ -50,6 +51,7 @@ const ALLOWED_FROM: Record<Exclude<LifecycleEventType, 'created'>, readonly Sess
   retry: ['needs_human'],
   'pr-linked': LIVE,
   takeover: LIVE,
+  reconcile: ['working'],
 };
 const ENDED_IS_A_NO_OP = new Set<LifecycleEventType>([
   'stop-requested',
@@ -104,5 +106,7 @@ export function transition(
       return prLinked(session, event);
     case 'takeover':
       return takeover(session, event);
+    case 'reconcile':
+      return reconcile(session, event);
   }
 }

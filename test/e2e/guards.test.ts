@@ -1,5 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Session } from '../../src/db/schema.js';
+import { type Session, sessionMessages } from '../../src/db/schema.js';
 import { type InProcess, startInProcess } from './in-process.js';
 import { REPOSITORY } from './world.js';
 
@@ -119,5 +120,47 @@ describe('loop guards', () => {
     const guard = (await h.eventsOf(s.id)).find((e) => e.kind === 'guard');
     expect(guard?.data).toMatchObject({ guard: 'automated', source: 'helper[bot]' });
     expect(h.github.pullsOf(REPOSITORY).length).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('the stall watchdog', () => {
+  let h: InProcess;
+  beforeAll(async () => {
+    h = await startInProcess({
+      // Every turn of the fake agent hangs without a word: the retry hangs too.
+      operator: { limits: { stallMinutes: 0.05 }, env: { set: { FAKE_ALWAYS: 'hang' } } },
+    });
+  });
+  afterAll(() => h?.cleanup());
+
+  it('stops an agent that hangs silently, retries it once with a word on why, then reports it', async () => {
+    await h.deliver('issues', h.labelled(140));
+    const s = await h.waitForSession(140, ['needs_human'], (x) => h.turnsDone(x.id, 2), LONG);
+
+    const turns = await h.turnsOf(s.id);
+    expect(turns.map((t) => t.outcome)).toEqual(['agent-stuck', 'agent-stuck']);
+    for (const turn of turns) // within the stall time and a minute, far short of the turn limit
+      expect(turn.endedAt!.getTime() - turn.startedAt.getTime()).toBeLessThan(63_000);
+    expect(s.statusReason).toBe(
+      'the turn was stopped after 3 seconds with no output and no file change; agent-stuck: 2 attempts, more than the 1 allowed',
+    );
+    const sent = (await h.eventsOf(s.id)).filter((e) => e.kind === 'reaction');
+    expect(sent.map((e) => (e.data as { action?: string }).action)).toContain('send-to-agent');
+    const [retry] = await h.db
+      .select()
+      .from(sessionMessages)
+      .where(eq(sessionMessages.sessionId, s.id));
+    expect(retry?.source).toBe('agent-stuck');
+    expect(retry?.body).toContain('made no progress (no output and no file change)');
+    expect(retry?.body).toContain('stopped after 3 seconds with no output and no file change');
+    const report = await h.until(
+      'the people told',
+      () =>
+        h.github.comments.find(
+          (c) => c.issue === 140 && c.body.includes('no output and no file change'),
+        ),
+      LONG,
+    );
+    expect(report.body).not.toContain('FAKE');
   }, 300_000);
 });

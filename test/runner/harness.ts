@@ -93,6 +93,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     log,
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS, ...options.env },
     pollMs: 500,
+    reconcileMs: 500,
     ...(options.runtime ? { runtime: options.runtime } : {}),
   };
   let host: RunnerHost = await startRunnerHost(hostOptions);
