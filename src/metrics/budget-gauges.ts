@@ -13,6 +13,7 @@ export const GUARD_TRIP_KINDS = [
   'no-change',
   'automated',
   'same-ci-failure',
+  'reconcile',
   'budget-session',
   'budget-repository',
   'budget-installation',
