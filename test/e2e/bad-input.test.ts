@@ -206,15 +206,26 @@ describe('bad input and a hanging agent: the real server on PGlite', () => {
     expect(await w.show(s.branch!, 'agent-first.md')).toContain(title);
   }, 120_000);
 
-  it('stops an agent that hangs past its time limit, whole process group, and tells the issue', async () => {
-    await w.deliver('issues', w.labelled(63, 'Hang forever', 'FAKE: hang'));
-    const s = await w.waitForSession(63, ['needs_human'], () => true, 90_000);
-    expect(s.statusReason).toBe('turn 1 exceeded its time limit');
+  it('stops an agent that hangs past its time limit, whole process group, retries once and tells the issue', async () => {
+    await w.deliver('issues', w.labelled(63, 'Hang forever', 'FAKE: hang-always'));
+    const s = await w.waitForSession(
+      63,
+      ['needs_human'],
+      async (x) => (await w.turnsFinished(x.id)) === 2,
+      150_000,
+    );
+    expect(s.statusReason).toBe(
+      'turn 2 exceeded its time limit; agent-stuck: 2 attempts, more than the 1 allowed',
+    );
     // The agent ignored SIGTERM and left a grandchild: all of them are gone.
     expect(w.processesUnder(s.workspacePath!)).toEqual([]);
     const notice = await w.until('the notification on the issue', () =>
       w.github.comments.find(
-        (c) => c.issue === 63 && !c.body.startsWith(STATUS_MARKER) && c.body.includes('@alice'),
+        // On the pull request the first turn opened (its marker file was committed), else the issue.
+        (c) =>
+          (c.issue === 63 || c.issue === s.prNumber) &&
+          !c.body.startsWith(STATUS_MARKER) &&
+          c.body.includes('@alice'),
       ),
     );
     expect(notice.body).toContain('time limit');
@@ -225,5 +236,5 @@ describe('bad input and a hanging agent: the real server on PGlite', () => {
       ),
     );
     expect(status.body).toContain('exceeded its time limit');
-  }, 120_000);
+  }, 240_000);
 });
