@@ -7,6 +7,8 @@ export const EXIT = {
   usage: 2,
   /** EX_UNAVAILABLE: the server cannot be reached. */
   unavailable: 69,
+  /** EX_CANTCREAT: the data folder (its embedded database) is held by another process. */
+  dataFolderHeld: 73,
   /** EX_NOPERM: the server refused the API token. */
   noPermission: 77,
   /** EX_CONFIG: a setting is missing or wrong. */

@@ -7,7 +7,7 @@ import type { Octokit } from '../github/octokit.js';
 import { githubApiUrl, loadSettings, type Settings } from '../settings.js';
 import { parseCommandArgs } from './args.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
-import { configured } from './configured.js';
+import { configured, configuredAsync } from './configured.js';
 import type { Io } from './io.js';
 import { USAGE } from './usage.js';
 
@@ -91,7 +91,9 @@ async function redeliverFailed(
   io: Io,
 ): Promise<void> {
   if (!settings.databaseUrl) await refuseIfServedEmbedded(io.env);
-  const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
+  const database = await configuredAsync(() =>
+    createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir }),
+  );
   try {
     await runMigrations(database);
     // What the recovery lists and asks for, seen on its own Octokit's requests.

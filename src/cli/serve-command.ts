@@ -33,7 +33,17 @@ export async function serveCommand(
   try {
     return await serve(command, settings, log);
   } catch (error) {
+    // A failed start closed what it opened; a handle some library still holds must not keep
+    // the process (and whoever waits for it) for minutes.
+    setTimeout(() => process.exit(), 2_000).unref();
     if (error instanceof CliError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new CliError(
+        `Cannot listen on ${settings.host}:${settings.port}: the port is in use by another process. Stop it, or set PORT (or HOST) to a free one.`,
+        EXIT.failure,
+        undefined,
+        { cause: error },
+      );
     // Logs go to stdout as JSON lines; so does the reason a server could not run.
     pino().fatal({ err: error }, 'agent-orchestrator failed');
     return EXIT.failure;
@@ -46,7 +56,10 @@ async function serve(
   log: ReturnType<typeof createLogger>,
 ): Promise<number> {
   if (command === 'migrate') {
-    const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
+    // The embedded database is refused while a server holds its folder (exit 73).
+    const database = await configuredAsync(() =>
+      createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir }),
+    );
     try {
       await runMigrations(database);
       log.info({ database: database.kind }, 'migrations applied');

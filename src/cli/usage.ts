@@ -19,8 +19,8 @@ Commands:
 
 Run agent-orchestrator <command> --help for its options.
 Settings come from the environment and from .env in the working directory; see README.md.
-Exit codes: 0 done, 1 failed, 2 bad usage, 69 server unreachable, 77 API token refused,
-78 configuration error.`;
+Exit codes: 0 done, 1 failed, 2 bad usage, 69 server unreachable, 73 data folder held by
+another process, 77 API token refused, 78 configuration error.`;
 }
 
 export const USAGE = {

@@ -25,6 +25,7 @@ import type { Settings } from '../settings.js';
 import { listen } from './http-server.js';
 import { createLifecycleWorkers } from './lifecycle-workers.js';
 import { runnerOptions as embeddedRunnerOptions } from './runner-options.js';
+import { createStartupResources, type StartupResources } from './startup-resources.js';
 
 export interface Orchestrator {
   url: string;
@@ -58,26 +59,38 @@ export interface StartOptions {
   runnerOptions?: Partial<Pick<RunnerHostOptions, 'env' | 'pollMs' | 'runtime'>>;
 }
 
-/** Opens the database, applies migrations and serves HTTP; runs jobs unless RUNNER=off. */
-export async function startOrchestrator({
-  settings,
-  log,
-  handler,
-  jobHandlers = {},
-  envFile = path.resolve('.env'),
-  githubThrottle = true,
-  runnerOptions = {},
-}: StartOptions): Promise<Orchestrator> {
+/**
+ * Opens the database, applies migrations and serves HTTP; runs jobs unless RUNNER=off. When a
+ * step fails (a port in use, a runner that cannot start) what it opened is closed before it throws.
+ */
+export async function startOrchestrator(options: StartOptions): Promise<Orchestrator> {
+  const opened = createStartupResources(options.log);
+  try {
+    return await openAll(options, opened);
+  } catch (error) {
+    await opened.closeAll(error);
+    throw error;
+  }
+}
+
+async function openAll(
+  {
+    settings,
+    log,
+    handler,
+    jobHandlers = {},
+    envFile = path.resolve('.env'),
+    githubThrottle = true,
+    runnerOptions = {},
+  }: StartOptions,
+  opened: StartupResources,
+): Promise<Orchestrator> {
   const operatorConfig = loadOperatorConfig(settings.orchestratorConfig);
   // The operator config validated each agent against the command schema when it was loaded.
   const adapterFor = createAdapterRegistry({ agents: operatorConfig.agents });
   const database = await createDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
-  try {
-    await runMigrations(database);
-  } catch (error) {
-    await database.close().catch(() => {});
-    throw error;
-  }
+  opened.add('database', () => database.close());
+  await runMigrations(database);
   // This instance's own registry: several orchestrators in one process count apart.
   const metrics = createMetrics();
   const github = createGitHubApp(settings, log, { throttle: githubThrottle, metrics });
@@ -91,6 +104,7 @@ export async function startOrchestrator({
     settings.apiToken ?? (settings.production ? null : randomBytes(24).toString('hex'));
   // One poller for every live dashboard page of this process; it runs only while one is open.
   const liveFeed = createLiveFeed({ database, log });
+  opened.add('live feed', () => liveFeed.close());
   const loginCodes = createLoginCodes();
   const app = createServerApp({
     database,
@@ -117,6 +131,10 @@ export async function startOrchestrator({
     port: settings.port,
     log,
   });
+  opened.add('server', () => {
+    server.close();
+    server.closeAllConnections();
+  });
 
   // Lifecycle jobs run in every process that has the app's credentials; agent turns only
   // where RUNNER=embedded. Deliveries GitHub failed to hand over while down are asked for again.
@@ -124,6 +142,7 @@ export async function startOrchestrator({
     ? createDeliveryRecovery({ database, appOctokit: () => probot.auth() as Promise<Octokit>, log })
     : null;
   recovery?.start();
+  opened.add('delivery recovery', () => recovery?.stop());
   const workers: Worker[] = createLifecycleWorkers({
     database,
     queue,
@@ -135,36 +154,29 @@ export async function startOrchestrator({
     publicUrl: settings.publicUrl,
     extraHandlers: jobHandlers,
   });
-  for (const worker of workers) await worker.start();
+  for (const worker of workers) {
+    opened.add('worker', () => worker.stop({ graceMs: 1_000 }));
+    await worker.start();
+  }
 
   let runner: RunnerHost | null = null;
   if (settings.runner === 'embedded' && probot) {
-    try {
-      runner = await startRunnerHost({
-        ...embeddedRunnerOptions({
-          settings,
-          database,
-          queue,
-          sessions: sessionService,
-          probot,
-          operatorConfig,
-          log,
-          metrics,
-        }),
-        adapterFor,
-        ...runnerOptions,
-      });
-    } catch (error) {
-      // A runner that cannot start (e.g. WORKSPACE_CHECKOUT=overlay where mounting is not
-      // allowed) leaves nothing running behind it, so the process exits with its message.
-      server.close();
-      server.closeAllConnections();
-      liveFeed.close();
-      await recovery?.stop();
-      await Promise.all(workers.map((worker) => worker.stop()));
-      await database.close();
-      throw error;
-    }
+    // A runner that cannot start (e.g. WORKSPACE_CHECKOUT=overlay where mounting is not
+    // allowed) throws; what was opened above is closed, so the process exits with its message.
+    runner = await startRunnerHost({
+      ...embeddedRunnerOptions({
+        settings,
+        database,
+        queue,
+        sessions: sessionService,
+        probot,
+        operatorConfig,
+        log,
+        metrics,
+      }),
+      adapterFor,
+      ...runnerOptions,
+    });
   }
 
   log.info(

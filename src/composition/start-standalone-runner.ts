@@ -17,8 +17,8 @@ export async function startStandaloneRunner(settings: Settings, log: Logger) {
       'a standalone runner shares Postgres with the app; set it to the same URL (PGlite cannot be shared)',
     );
   }
-  const github = createGitHubApp(settings, log);
-  if (!github.probot) {
+  const { probot } = createGitHubApp(settings, log);
+  if (!probot) {
     throw new SettingsError(
       'APP_ID',
       'a runner needs the app credentials (APP_ID and PRIVATE_KEY) to push and open pull requests',
@@ -26,25 +26,22 @@ export async function startStandaloneRunner(settings: Settings, log: Logger) {
   }
   const operatorConfig = loadOperatorConfig(settings.orchestratorConfig);
   const database = await createDatabase({ url: settings.databaseUrl });
-  await runMigrations(database);
-  const queue = createJobQueue({ db: database.db });
-  const sessions = createSessionService({ db: database.db, queue, operator: operatorConfig });
-  const host = await startRunnerHost(
-    runnerOptions({
-      settings,
-      database,
-      queue,
-      sessions,
-      probot: github.probot,
-      operatorConfig,
-      log,
-    }),
-  );
-  return {
-    host,
-    async close() {
-      await host.stop();
-      await database.close();
-    },
-  };
+  try {
+    await runMigrations(database);
+    const queue = createJobQueue({ db: database.db });
+    const sessions = createSessionService({ db: database.db, queue, operator: operatorConfig });
+    const host = await startRunnerHost(
+      runnerOptions({ settings, database, queue, sessions, probot, operatorConfig, log }),
+    );
+    return {
+      host,
+      async close() {
+        await host.stop();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => {}); // a failed start leaves no pool open behind it
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -29,7 +30,10 @@ export interface Database {
 export interface DatabaseOptions {
   /** postgres:// URL; when absent an embedded PGlite is used. */
   url?: string | undefined;
-  /** Where PGlite keeps its files; 'memory' keeps nothing (tests). */
+  /**
+   * Where PGlite keeps its files; 'memory' keeps nothing (tests). The folder is locked for this
+   * process until close() (DataFolderLockedError while another process holds it).
+   */
   dataDir?: string | undefined;
   /** Connections in the postgres.js pool. */
   maxConnections?: number;
@@ -77,13 +81,19 @@ function createPostgres(url: string, max: number): Database {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<Database> {
-  let location: string | undefined;
-  if (dataDir && dataDir !== 'memory') {
-    location = path.join(dataDir, 'pglite');
-    mkdirSync(location, { recursive: true });
+  const onDisk = dataDir && dataDir !== 'memory' ? dataDir : undefined;
+  // Two processes on one PGlite folder corrupt it (PGlite aborts): the first one keeps it.
+  const lock: DataFolderLock | undefined = onDisk ? await lockDataFolder(onDisk) : undefined;
+  let client: PGlite;
+  try {
+    const location = onDisk && path.join(onDisk, 'pglite');
+    if (location) mkdirSync(location, { recursive: true });
+    client = location ? new PGlite(location) : new PGlite();
+    await client.waitReady;
+  } catch (error) {
+    lock?.release();
+    throw error;
   }
-  const client = location ? new PGlite(location) : new PGlite();
-  await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -95,7 +105,11 @@ async function createPglite(dataDir: string | undefined): Promise<Database> {
       await client.query('select 1');
     },
     async close() {
-      if (!client.closed) await client.close();
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

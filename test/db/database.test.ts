@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, isDatabaseUnavailable } from '../../src/db/client.js';
+import { DataFolderLockedError, LOCK_FILE } from '../../src/db/data-folder-lock.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate.js';
 import { type NewSession, sessionEvents, sessions } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -113,6 +114,31 @@ describe('embedded PGlite under DATA_DIR', () => {
     const rows = await second.db.select().from(sessions);
     await second.close();
     expect(rows.map((r) => r.issueNumber)).toEqual([1]);
+  });
+
+  it('is refused to a second open while the first holds the folder, and free once it closes', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'ao-pglite-'));
+    const first = await createDatabase({ dataDir });
+    await expect(createDatabase({ dataDir })).rejects.toThrow(DataFolderLockedError);
+    await first.close();
+    const second = await createDatabase({ dataDir });
+    await second.ping();
+    await second.close();
+  }, 120_000);
+
+  it('takes no lock with DATABASE_URL: processes share Postgres by design', async () => {
+    const t = await openTestDatabase('postgres');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'ao-pglite-'));
+    try {
+      const [a, b] = await Promise.all(
+        [0, 1].map(() => createDatabase({ url: t.url, dataDir, maxConnections: 1 })),
+      );
+      await Promise.all([a!.ping(), b!.ping()]);
+      await Promise.all([a!.close(), b!.close()]);
+      expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 
