@@ -21,8 +21,16 @@ import {
   markdownTable,
   textTable,
 } from './support/report.js';
+import { webhookFlood } from './webhook-flood.js';
 
-const BENCHMARKS: Benchmark[] = [ackLatency, reactionLatency, spawnCost, apiBudget, scale];
+const BENCHMARKS: Benchmark[] = [
+  ackLatency,
+  reactionLatency,
+  spawnCost,
+  apiBudget,
+  scale,
+  webhookFlood,
+];
 const HEADLINE = ['metric', 'value', 'target / peer', 'verdict'];
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 

@@ -11,6 +11,7 @@ export type DeliveryOutcome =
   | 'bad_request'
   | 'too_large'
   | 'unavailable'
+  | 'busy'
   | 'error';
 
 export interface FinishedTurn {

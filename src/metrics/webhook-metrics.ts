@@ -12,15 +12,18 @@ export function deliveryEventLabel(name: string | undefined): string {
   return name && GITHUB_EVENTS.has(name) ? name : 'other';
 }
 
-/** Set by the webhook route when a delivery was already processed. */
-export type DeliveryVariables = { duplicateDelivery?: boolean };
+/**
+ * Set by the webhook route: when a delivery was already processed, and when it was turned away
+ * because the bodies in flight held the whole budget.
+ */
+export type DeliveryVariables = { duplicateDelivery?: boolean; bodyBudgetFull?: boolean };
 
-function outcomeOf(status: number, duplicate: boolean): DeliveryOutcome {
+function outcomeOf(status: number, duplicate: boolean, busy: boolean): DeliveryOutcome {
   if (status >= 200 && status < 300) return duplicate ? 'duplicate' : 'accepted';
   if (status === 400) return 'bad_request';
   if (status === 401) return 'bad_signature';
   if (status === 413) return 'too_large';
-  if (status === 503) return 'unavailable';
+  if (status === 503) return busy ? 'busy' : 'unavailable';
   return 'error';
 }
 
@@ -40,7 +43,7 @@ export function countDeliveries(metrics: Metrics | undefined) {
     } finally {
       metrics.deliveryAnswered(
         deliveryEventLabel(c.req.header('x-github-event')),
-        outcomeOf(status, c.get('duplicateDelivery') === true),
+        outcomeOf(status, c.get('duplicateDelivery') === true, c.get('bodyBudgetFull') === true),
         (performance.now() - started) / 1000,
       );
     }

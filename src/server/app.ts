@@ -9,6 +9,7 @@ import { type GaugeCacheOptions, METRICS_PATH, metricsRoute } from '../metrics/m
 import type { SessionService } from '../sessions/session-service.js';
 import { apiRoutes } from './api-routes.js';
 import { requireBearer } from './api-token.js';
+import type { BodyBudget } from './body-budget.js';
 import { type DashboardOptions, dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { securityHeaders } from './security-headers.js';
@@ -33,6 +34,8 @@ export interface ServerAppDeps {
   limits?: OperatorLimits | undefined;
   /** The clock that says which UTC day is today (tests set it). */
   now?: (() => Date) | undefined;
+  /** What the webhook bodies in flight may hold at once (default 64 MB; tests make it small). */
+  bodyBudget?: BodyBudget | undefined;
 }
 
 /**
