@@ -1,10 +1,12 @@
 import type { Session, Turn } from '../db/schema.js';
 import type { RunningTurnStop } from '../sessions/running-turn.js';
+import { saveOmittedLines, turnOutputSoFar } from '../sessions/turn-output-store.js';
 import { saveTurnOffset } from '../sessions/turn-store.js';
 import { tailLines } from '../shared/log-tail.js';
 import type { AgentAdapter, AgentEvent } from './adapters/adapter.js';
 import type { RunnerDeps } from './runner-deps.js';
 import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
+import { createTurnEventBatch } from './turn-event-batch.js';
 import type { TurnGuard } from './turn-guard.js';
 import type { TurnExit } from './turn-verdict.js';
 
@@ -16,12 +18,12 @@ export interface TurnOutcome extends TurnExit {
 }
 
 const FLUSH_MS = 500;
-const MAX_TEXT = 4_000;
 
 /**
  * Follows a turn's log into session events until the turn ends. Returns 'detached' when the job
  * is taken away (shutdown, lost lease): the agent keeps running and is adopted later, and the
- * parsed offset is saved so no event is recorded twice.
+ * parsed offset is saved so no event is recorded twice. Every line is parsed, but the timeline
+ * takes at most MAX_EVENTS_PER_TURN of them (turn-event-batch.ts).
  */
 export async function followTurnLog(
   deps: Pick<RunnerDeps, 'db' | 'sessions' | 'store'>,
@@ -40,35 +42,52 @@ export async function followTurnLog(
   const { session, turn, adapter, running, signal } = input;
   const parse = adapter.createParser();
   let offset = turn.logOffset;
-  let pending: { kind: string; data: Record<string, unknown> }[] = [];
+  // A turn followed again after a restart goes on counting towards its cap.
+  const soFar =
+    turn.logOffset > 0 ? await turnOutputSoFar(deps.db, session.id, turn.number) : undefined;
+  const batch = createTurnEventBatch(turn.number, soFar);
+  let omittedEventId = soFar?.omittedEventId;
   let sessionRef: string | undefined;
   let result: ResultEvent | undefined;
 
   const onLine = (line: string, endOffset: number) => {
     offset = endOffset;
-    for (const event of parse(line)) {
+    const events = parse(line);
+    for (const event of events) {
       if (event.type === 'session') sessionRef = event.ref;
       if (event.type === 'result') {
         result = event;
         input.guard?.noteCost(event.costUsd ?? 0);
       }
-      pending.push({ kind: `agent.${event.type}`, data: { turn: turn.number, ...clip(event) } });
     }
+    batch.addLine(events);
   };
 
+  // One write at a time; a failed one puts its events back for the next.
   let flushing = Promise.resolve();
   const flush = () => {
-    flushing = flushing.then(async () => {
-      const batch = pending;
-      const ref = sessionRef;
-      pending = [];
-      sessionRef = undefined;
-      await deps.db.transaction(async (tx) => {
-        await deps.sessions.recordAll(session.id, batch, { tx });
-        await saveTurnOffset(tx, turn.id, offset);
-        if (ref) await deps.sessions.recordAgentRef(session.id, ref, { tx });
+    flushing = flushing
+      .catch(() => {})
+      .then(async () => {
+        const taken = batch.take();
+        const ref = sessionRef;
+        const at = offset;
+        sessionRef = undefined;
+        try {
+          omittedEventId = await deps.db.transaction(async (tx) => {
+            await deps.sessions.recordAll(session.id, taken.events, { tx });
+            await saveTurnOffset(tx, turn.id, at);
+            if (ref) await deps.sessions.recordAgentRef(session.id, ref, { tx });
+            return taken.omitted
+              ? saveOmittedLines(tx, session.id, omittedEventId, taken.omitted)
+              : omittedEventId;
+          });
+        } catch (error) {
+          batch.restore(taken);
+          sessionRef ??= ref;
+          throw error;
+        }
       });
-    });
     return flushing;
   };
 
@@ -113,14 +132,4 @@ export async function followTurnLog(
   // An adopted turn's result may have been recorded before the restart.
   result ??= (await deps.store.lastAgentResult(session.id, turn.number)) as ResultEvent | undefined;
   return { ...ended, result, guardStop };
-}
-
-function clip(event: AgentEvent): Record<string, unknown> {
-  const data: Record<string, unknown> = { ...event };
-  for (const key of ['text', 'summary'] as const) {
-    const value = data[key];
-    if (typeof value === 'string' && value.length > MAX_TEXT)
-      data[key] = `${value.slice(0, MAX_TEXT)}… [truncated]`;
-  }
-  return data;
 }

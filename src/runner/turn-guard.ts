@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import type { SessionLimits, Spend } from '../sessions/budget.js';
 import { type RunningTurnStop, runningTurnStop } from '../sessions/running-turn.js';
+import { logActivity } from './runtimes/log-cap.js';
 import { worktreeFingerprint } from './worktree-fingerprint.js';
 
 export interface TurnGuard {
@@ -14,7 +14,7 @@ export interface TurnGuard {
 export interface TurnGuardInput {
   limits: Pick<SessionLimits, 'costUsd' | 'agentMinutes' | 'stallMinutes' | 'turnMinutes'>;
   spentBefore: Spend;
-  /** The turn's log: it growing is output. */
+  /** The turn's log: it (or, past its head, its spill files) growing is output. */
   logPath: string;
   /** The worktree: a file in it changing is progress too. */
   workdir: string;
@@ -33,7 +33,7 @@ export function guardTurn(input: TurnGuardInput): TurnGuard {
   const checkMs = input.checkMs ?? Math.min(30_000, Math.max(250, stallMs / 10));
   let costUsd = 0;
   let activeAt = Date.now();
-  let logSize = -1;
+  let logMark = '';
   let fingerprint: string | undefined;
   let checking = false;
   let closed = false;
@@ -43,9 +43,9 @@ export function guardTurn(input: TurnGuardInput): TurnGuard {
   });
 
   const sawActivity = async (): Promise<boolean> => {
-    const size = (await stat(input.logPath).catch(() => undefined))?.size ?? 0;
-    if (size !== logSize) {
-      logSize = size;
+    const mark = await logActivity(input.logPath);
+    if (mark !== logMark) {
+      logMark = mark;
       fingerprint = undefined; // taken afresh once the output stops
       return true;
     }

@@ -10,7 +10,6 @@ import {
   jobs,
   type NewSession,
   type Session,
-  sessionEvents,
   sessionMessages,
   sessions,
   type Turn,
@@ -20,6 +19,7 @@ import type { JobQueue, NewJob } from '../jobs/queue.js';
 import { IllegalTransitionError } from './illegal-transition.js';
 import { type IntentJobPayload, JOB_KINDS, type Notice, sessionJobs } from './job-kinds.js';
 import type { LifecycleEvent, LifecycleEventType, Transition } from './lifecycle-event.js';
+import { recordEvents } from './record-events.js';
 import { configOf } from './session-context.js';
 import { DEFAULT_OPERATOR_RULES, type OperatorRules, sessionRules } from './session-rules.js';
 import { dailySpend } from './spend-store.js';
@@ -68,18 +68,7 @@ export function createSessionService({
   const rulesOf = (session: Pick<Session, 'context'>) => sessionRules(configOf(session), operator);
   const within = <T>(tx: Tx | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> =>
     tx ? fn(tx) : db.transaction(fn);
-
-  async function record(
-    tx: Executor,
-    sessionId: string,
-    events: Transition['record'],
-    deliveryId?: string,
-  ) {
-    if (events.length === 0) return;
-    await tx
-      .insert(sessionEvents)
-      .values(events.map((e) => ({ sessionId, ...e, deliveryId: deliveryId ?? null })));
-  }
+  const record = recordEvents;
 
   /** One pending status-comment edit per session: a burst of changes edits it once or twice. */
   async function touch(tx: Executor, sessionId: string): Promise<void> {
@@ -225,7 +214,7 @@ export function createSessionService({
       await record(options.tx ?? db, sessionId, [{ kind, data }], options.deliveryId);
     },
 
-    /** Adds events to the session's timeline in one statement (an agent's output, in batches). */
+    /** Adds events to the session's timeline (an agent's output, in batches), in chunks. */
     async recordAll(
       sessionId: string,
       events: Transition['record'],

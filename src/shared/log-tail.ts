@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { createLineSplitter } from './line-splitter.js';
 
 export interface TailOptions {
   /** Stops following: what the file holds by then is still read and delivered. */
@@ -20,7 +21,6 @@ export interface TailOptions {
 export type OnLine = (line: string, endOffset: number) => void;
 
 const CHUNK = 64 * 1024;
-const NEWLINE = 0x0a;
 
 /**
  * Follows a growing log file and calls onLine with each complete line as it arrives, in order,
@@ -28,7 +28,8 @@ const NEWLINE = 0x0a;
  * with a slow poll behind it. Resolves, once the signal is aborted and the rest of the file has
  * been delivered, with the byte offset read up to: the end of the last delivered line.
  * Lines are split on bytes, so offsets are exact whatever the encoding; a file found shorter
- * than the offset (truncated, replaced) is read again from the start.
+ * than the offset (truncated, replaced) is read again from the start. Linear in the file's size:
+ * a line longer than 64 KB is handed out cut (`line-splitter.ts`), its offset still exact.
  */
 export async function tailLines(
   file: string,
@@ -36,18 +37,10 @@ export async function tailLines(
   { signal, fromOffset = 0, flushPartial = false, pollMs = 1_000 }: TailOptions,
 ): Promise<number> {
   let offset = fromOffset;
-  let pending = Buffer.alloc(0);
-
-  const consume = (chunk: Buffer) => {
-    const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    let start = 0;
-    for (let end = data.indexOf(NEWLINE); end !== -1; end = data.indexOf(NEWLINE, start)) {
-      offset += end + 1 - start;
-      onLine(data.toString('utf8', start, end), offset);
-      start = end + 1;
-    }
-    pending = Buffer.from(data.subarray(start));
-  };
+  const lines = createLineSplitter((line, bytes) => {
+    offset += bytes;
+    onLine(line, offset);
+  });
 
   const readToEnd = async () => {
     let handle: Awaited<ReturnType<typeof open>>;
@@ -59,17 +52,18 @@ export async function tailLines(
     }
     try {
       const { size } = await handle.stat();
-      if (size < offset + pending.length) {
+      if (size < offset + lines.pendingBytes) {
         offset = 0;
-        pending = Buffer.alloc(0);
+        lines.reset();
       }
-      let position = offset + pending.length;
+      let position = offset + lines.pendingBytes;
+      const buffer = Buffer.allocUnsafe(CHUNK);
       while (position < size) {
-        const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - position));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        const length = Math.min(CHUNK, size - position);
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
         if (bytesRead === 0) break;
         position += bytesRead;
-        consume(buffer.subarray(0, bytesRead));
+        lines.push(buffer.subarray(0, bytesRead));
       }
     } finally {
       await handle.close();
@@ -110,11 +104,7 @@ export async function tailLines(
       await readToEnd();
     }
     await readToEnd();
-    if (flushPartial && pending.length > 0) {
-      offset += pending.length;
-      onLine(pending.toString('utf8'), offset);
-      pending = Buffer.alloc(0);
-    }
+    if (flushPartial) lines.flush();
     return offset;
   } finally {
     clearInterval(poll);

@@ -2,6 +2,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LINE_BYTES } from '../../src/shared/line-splitter.js';
 import { tailLines } from '../../src/shared/log-tail.js';
 
 let dir: string;
@@ -141,5 +142,49 @@ describe('tailLines', () => {
     await tail.until(1);
     expect(await tail.stop()).toBe(6);
     expect(tail.lines).toEqual(['found']);
+  });
+
+  it('hands out a 64 MB line without a newline cut to 64 KB, saying how much was cut', async () => {
+    const file = nextFile();
+    const size = 64 * 1024 * 1024;
+    await writeFile(file, Buffer.alloc(size, 'x'));
+    // Before the fix the pending line grew by a copy per 64 KB read: minutes for this file.
+    const tail = follow(file, { flushPartial: true });
+    expect(await tail.stop()).toBe(size);
+    expect(tail.lines).toEqual([
+      `${'x'.repeat(MAX_LINE_BYTES)}… [${size - MAX_LINE_BYTES} bytes cut]`,
+    ]);
+    expect(tail.offsets).toEqual([size]);
+  }, 120_000);
+
+  it('cuts a long line and goes on with the lines after it, offsets exact', async () => {
+    const file = nextFile();
+    const long = 'y'.repeat(3 * MAX_LINE_BYTES + 5);
+    const tail = follow(file);
+    await writeFile(file, `first\n${long.slice(0, 100_000)}`);
+    await pause();
+    await appendFile(file, `${long.slice(100_000)}\nafter\n`);
+    await tail.until(3);
+    const end = 6 + long.length + 1 + 6;
+    expect(await tail.stop()).toBe(end);
+    expect(tail.lines).toEqual([
+      'first',
+      `${'y'.repeat(MAX_LINE_BYTES)}… [${2 * MAX_LINE_BYTES + 5} bytes cut]`,
+      'after',
+    ]);
+    expect(tail.offsets).toEqual([6, 6 + long.length + 1, end]);
+  });
+
+  it('resumes after a partial long line from the offset before it', async () => {
+    const file = nextFile();
+    await writeFile(file, `ok\n${'z'.repeat(200_000)}`);
+    const first = follow(file);
+    expect(await first.stop()).toBe(3);
+    await appendFile(file, '\n');
+    const second = follow(file, { fromOffset: 3 });
+    expect(await second.stop()).toBe(200_004);
+    expect(second.lines).toEqual([
+      `${'z'.repeat(MAX_LINE_BYTES)}… [${200_000 - MAX_LINE_BYTES} bytes cut]`,
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { CAP_LOG_FUNCTION, SPOOL_SUFFIX } from './log-cap.js';
 import type { TurnSpec } from './runtime.js';
 
 /**
@@ -10,14 +11,16 @@ import type { TurnSpec } from './runtime.js';
  * Three processes of one group: the wrapper (the group leader), a recorder subshell and the
  * agent. The recorder ignores TERM, INT and HUP so that its `wait` is never interrupted (bash
  * loses a child's status when a trap interrupts `wait` and the child exits meanwhile); it feeds
- * the agent its stdin, appends its stdout and stderr to the log (through tee to the terminal as
- * well with --tee, for tmux), and writes the agent's exit status, 128+n for signal n, to a
- * temporary file renamed onto the exit file. The agent gets default signal dispositions back.
+ * the agent its stdin, appends its stdout and stderr to the log's spool (through tee to the
+ * terminal as well with --tee, for tmux), which the log's writer follows into the log, bounded
+ * (log-cap.ts; without perl, straight to the log, unbounded), and once the log is complete writes
+ * the agent's exit status, 128+n for signal n, to a temporary file renamed onto the exit file. The agent gets default signal dispositions back.
  * The wrapper outlives INT (a Ctrl-C in tmux) and HUP (a closed window), and answers TERM by
  * sending TERM once to the whole group, so a TERM sent to it alone still stops the agent and
  * its children, and the status is still recorded.
  */
 export const WRAPPER_SCRIPT = `set -u
+${CAP_LOG_FUNCTION}
 exit_file=$1 log_file=$2 stdin_file=\${3:-/dev/null}
 shift 3
 tee=0
@@ -32,19 +35,31 @@ trap '' INT HUP
 trap 'trap "" TERM; kill -s TERM 0' TERM
 (
   trap '' TERM INT HUP
+  out=$log_file
+  if command -v perl >/dev/null; then
+    out=$log_file${SPOOL_SUFFIX}
+    : >"$out"
+    exec 4> >(cap_log "$out" "$log_file" 3>&-)
+    log_pid=$!
+  fi
   if [ "$tee" = 1 ]; then
-    exec 3> >(exec tee -a -- "$log_file")
+    exec 3> >(exec tee -a -- "$out" 4>&-)
     tee_pid=$!
-    ( trap - TERM INT QUIT HUP; exec "$@" ) >&3 2>&1 <"$stdin_file" 3>&- &
+    ( trap - TERM INT QUIT HUP; exec "$@" ) >&3 2>&1 <"$stdin_file" 3>&- 4>&- &
     agent_pid=$!
     exec 3>&-
   else
-    ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$log_file" 2>&1 <"$stdin_file" &
+    ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$out" 2>&1 <"$stdin_file" 4>&- &
     agent_pid=$!
   fi
   wait "$agent_pid"
   status=$?
   if [ "$tee" = 1 ]; then wait "$tee_pid"; fi
+  if [ "$out" != "$log_file" ]; then
+    exec 4>&-
+    wait "$log_pid" || cat -- "$out" >>"$log_file"
+    rm -f -- "$out"
+  fi
   printf '%s\\n' "$status" >"$exit_file.tmp.$$" && mv -f -- "$exit_file.tmp.$$" "$exit_file"
 ) &
 recorder=$!
