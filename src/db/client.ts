@@ -6,6 +6,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { initPgliteDataDir } from './pglite-initdb.js';
+import { pgliteOptions } from './pglite-settings.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -77,12 +79,17 @@ function createPostgres(url: string, max: number): Database {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<Database> {
-  let location: string | undefined;
+  const options = pgliteOptions();
+  let client: PGlite;
   if (dataDir && dataDir !== 'memory') {
-    location = path.join(dataDir, 'pglite');
+    const location = path.join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
+    await initPgliteDataDir(location, options);
+    client = new PGlite(location, options);
+  } else {
+    // In memory (tests) there is nothing a child could hand over: initdb runs here.
+    client = new PGlite(options);
   }
-  const client = location ? new PGlite(location) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
