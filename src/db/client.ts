@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { useBaselineWasmCompiler } from './baseline-wasm-compiler.js';
 import { initPgliteDataDir } from './pglite-initdb.js';
 import { pgliteOptions } from './pglite-settings.js';
 import * as schema from './schema.js';
@@ -79,6 +80,7 @@ function createPostgres(url: string, max: number): Database {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<Database> {
+  useBaselineWasmCompiler();
   const options = pgliteOptions();
   let client: PGlite;
   if (dataDir && dataDir !== 'memory') {
