@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ackLatency } from './ack-latency.js';
 import { apiBudget } from './api-budget.js';
+import { memory } from './memory.js';
 import { reactionLatency } from './reaction-latency.js';
 import { scale } from './scale.js';
 import { spawnCost } from './spawn-cost.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   apiBudget,
   scale,
   webhookFlood,
+  memory,
 ];
 const HEADLINE = ['metric', 'value', 'target / peer', 'verdict'];
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { pino } from 'pino';
-import type { Database } from '../src/db/client.js';
 import { jobs, sessions } from '../src/db/schema.js';
 import { createJobQueue } from '../src/jobs/queue.js';
 import { createWorker, type Worker } from '../src/jobs/worker.js';
@@ -16,9 +15,10 @@ import { startLocalGitHub } from '../test/helpers/local-github.js';
 import { until } from './support/app-scenario.js';
 import { type CleanupStack, createCleanupStack } from './support/cleanup.js';
 import { SECRET, startOrchestratorProcess } from './support/orchestrator.js';
-import { ciFailure, deliver, REPOSITORY, REPOSITORY_ID } from './support/payloads.js';
+import { ciFailure, deliver, REPOSITORY } from './support/payloads.js';
 import { startCountingProxy } from './support/pg-counting-proxy.js';
 import { type Benchmark, verdict } from './support/report.js';
+import { seedSessions } from './support/seed-sessions.js';
 import { mb, median, ms, times } from './support/stats.js';
 
 const SIZES = [10, 1_000] as const;
@@ -49,37 +49,6 @@ const POLLING = [
   /^select min\(case when "status" = 'pending'/,
   /pg_catalog\.pg_type/,
 ];
-
-/** n active sessions with open pull requests, each with its history (events, turns, done jobs). */
-async function seed(database: Database, n: number) {
-  await database.db.execute(sql`
-    insert into sessions (id, installation_id, repository_id, repository_full_name, clone_url,
-      issue_number, pr_number, branch, base_branch, head_sha, agent, runner_id, status,
-      workspace_path, triggered_by, context, status_comment_id)
-    select 's-bench' || lpad(i::text, 5, '0'), 7, ${REPOSITORY_ID}, ${REPOSITORY},
-      'https://github.example/octo/widgets.git', i, 10000 + i, 'agent/' || i || '-widget', 'main',
-      md5('head' || i) || substr(md5('tail' || i), 1, 8), 'claude-code', 'r-elsewhere', 'waiting',
-      '/srv/agent-orchestrator/sessions/s-bench' || i, 'alice',
-      jsonb_build_object('config', jsonb_build_object('agent', 'claude-code'),
-        'issue', jsonb_build_object('repository', ${REPOSITORY}::text, 'number', i,
-          'title', 'Widget ' || i || ' is broken', 'body', 'Please fix it.', 'comments', '[]'::jsonb)),
-      100000 + i
-    from generate_series(1, ${n}::int) as i`);
-  await database.db.execute(sql`
-    insert into session_events (session_id, kind, data)
-    select id, kind, '{}'::jsonb from sessions,
-      unnest(array['created', 'spawning', 'workspace-ready', 'pushed', 'pr-opened']) as kind`);
-  await database.db.execute(sql`
-    insert into turns (session_id, number, status, runner_id, log_path, exit_code, outcome, ended_at)
-    select id, 1, 'finished', 'r-elsewhere', '/srv/state/' || id || '/turn-1.log', 0, 'success', now()
-    from sessions`);
-  await database.db.execute(sql`
-    insert into jobs (kind, payload, session_id, status, attempts, completed_at)
-    select kind, jsonb_build_object('sessionId', id), id, 'done', 1, now() from sessions,
-      unnest(array['session.spawn', 'session.status-comment', 'github.intent',
-        'session.status-comment', 'session.status-comment']) as kind`);
-  await database.db.execute(sql`analyze`);
-}
 
 /** 8 workers on their own connections claim and run `total` no-op jobs; returns jobs per second. */
 async function claimThroughput(t: TestDatabase, total: number, kind: string): Promise<number> {
@@ -138,7 +107,7 @@ type Deployment = Awaited<ReturnType<typeof deploy>>;
 async function deploy(n: number, cleanup: CleanupStack, options: Options) {
   const t = await openTestDatabase('postgres');
   cleanup.add(`database (${n})`, () => t.cleanup());
-  await seed(t.database, n);
+  await seedSessions(t.database, n);
   const github = await startLocalGitHub();
   cleanup.add(`local GitHub (${n})`, () => github.close());
   const direct = new URL(t.url!);

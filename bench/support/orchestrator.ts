@@ -14,12 +14,15 @@ export interface OrchestratorProcess extends ChildServer {
 }
 
 /**
- * The real app, `node dist/cli.js start`, in production mode on Postgres, its GitHub pointed at
- * githubEnv (a local GitHub). Built first if dist/ is stale. Stopped by the cleanup stack.
+ * The real app, `node dist/cli.js start`, in production mode on Postgres (or on embedded PGlite
+ * when databaseUrl is undefined), its GitHub pointed at githubEnv (a local GitHub). Built first if
+ * dist/ is stale. Stopped by the cleanup stack.
  */
 export async function startOrchestratorProcess(options: {
   name: string;
-  databaseUrl: string;
+  databaseUrl: string | undefined;
+  /** DATA_DIR to use (e.g. to start again on the same PGlite); default a new one under tmp. */
+  dataDir?: string;
   githubEnv: Record<string, string>;
   runner: 'embedded' | 'off';
   resultsDir: string;
@@ -27,6 +30,8 @@ export async function startOrchestratorProcess(options: {
   log: (message: string) => void;
   operatorConfig?: Record<string, unknown>;
   env?: Record<string, string>;
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
 }): Promise<OrchestratorProcess> {
   await ensureBuilt(options.log);
   const dir = mkdtempSync(path.join(tmpdir(), `ao-bench-${options.name}-`));
@@ -38,14 +43,14 @@ export async function startOrchestratorProcess(options: {
     APP_ID: '1',
     PRIVATE_KEY: generatePrivateKey(),
     WEBHOOK_SECRET: SECRET,
-    DATABASE_URL: options.databaseUrl,
-    DATA_DIR: path.join(dir, 'data'),
+    DATA_DIR: options.dataDir ?? path.join(dir, 'data'),
     RUNNER: options.runner,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     ...options.githubEnv,
     ...options.env,
   };
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   if (options.operatorConfig) {
     const file = path.join(dir, 'orchestrator.yml');
     writeFileSync(file, stringify(options.operatorConfig));
@@ -60,6 +65,8 @@ export async function startOrchestratorProcess(options: {
     cwd: dir,
     logFile: path.join(logs, `${options.name}-server.log`),
     readyPath: '/readyz',
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
   });
   options.cleanup.add(`${options.name} server`, () => server.stop());
   return { ...server, dataDir: env.DATA_DIR! };

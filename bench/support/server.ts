@@ -64,6 +64,8 @@ export interface ChildServer {
   child: ChildProcess;
   /** Resident memory of the process now, in kilobytes (from /proc). */
   rssKb(): number;
+  /** The most resident memory the process has had (VmHWM), in kilobytes. */
+  peakKb(): number;
   logFile: string;
   /** SIGTERM, then SIGKILL if it has not exited within timeoutMs. */
   stop(timeoutMs?: number): Promise<void>;
@@ -82,6 +84,8 @@ export async function startChildServer(options: {
   /** Method for the readiness probe (the floor answers POSTs only). */
   readyMethod?: 'GET' | 'POST';
   timeoutMs?: number;
+  /** Called with the child's pid as soon as it is spawned, before it is ready. */
+  onSpawn?: (pid: number) => void;
 }): Promise<ChildServer> {
   const port = await freePort();
   const out = openSync(options.logFile, 'w');
@@ -97,6 +101,7 @@ export async function startChildServer(options: {
     stdio: ['ignore', out, out],
   });
   closeSync(out);
+  options.onSpawn?.(child.pid!);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => {
@@ -126,6 +131,7 @@ export async function startChildServer(options: {
     child,
     logFile: options.logFile,
     rssKb: () => rssKb(child.pid!),
+    peakKb: () => statusKb(child.pid!, 'VmHWM'),
     async stop(timeoutMs = 40_000) {
       if (gone) return;
       child.kill('SIGTERM');
@@ -140,9 +146,14 @@ export async function startChildServer(options: {
 
 /** VmRSS of a process in kilobytes; NaN when it cannot be read. */
 export function rssKb(pid: number): number {
+  return statusKb(pid, 'VmRSS');
+}
+
+/** A memory figure of /proc/<pid>/status in kilobytes; NaN when it cannot be read. */
+export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    return Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN;
   }

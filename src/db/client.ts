@@ -6,7 +6,10 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { useBaselineWasmCompiler } from './baseline-wasm-compiler.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
+import { initPgliteDataDir } from './pglite-initdb.js';
+import { pgliteOptions } from './pglite-settings.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -81,14 +84,22 @@ function createPostgres(url: string, max: number): Database {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<Database> {
+  useBaselineWasmCompiler();
+  const options = pgliteOptions();
   const onDisk = dataDir && dataDir !== 'memory' ? dataDir : undefined;
   // Two processes on one PGlite folder corrupt it (PGlite aborts): the first one keeps it.
   const lock: DataFolderLock | undefined = onDisk ? await lockDataFolder(onDisk) : undefined;
   let client: PGlite;
   try {
-    const location = onDisk && path.join(onDisk, 'pglite');
-    if (location) mkdirSync(location, { recursive: true });
-    client = location ? new PGlite(location) : new PGlite();
+    if (onDisk) {
+      const location = path.join(onDisk, 'pglite');
+      mkdirSync(location, { recursive: true });
+      await initPgliteDataDir(location, options);
+      client = new PGlite(location, options);
+    } else {
+      // In memory (tests) there is nothing a child could hand over: initdb runs here.
+      client = new PGlite(options);
+    }
     await client.waitReady;
   } catch (error) {
     lock?.release();
