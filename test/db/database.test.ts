@@ -114,7 +114,7 @@ describe('embedded PGlite under DATA_DIR', () => {
     const rows = await second.db.select().from(sessions);
     await second.close();
     expect(rows.map((r) => r.issueNumber)).toEqual([1]);
-  });
+  }, 120_000); // two starts of the embedded database, the first creating its cluster
 
   it('is refused to a second open while the first holds the folder, and free once it closes', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ao-pglite-'));
