@@ -525,5 +525,5 @@ describe('an orchestrator started with METRICS_TOKEN', () => {
       await orchestrator.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // a first start on an empty DATA_DIR creates the embedded database
 });
