@@ -187,8 +187,9 @@ describe('agent-orchestrator sessions, against a running server', () => {
   });
 
   // One CLI process per case: slow on a busy machine, so a generous limit.
+  // Thirteen starts of the CLI, one after another: on a loaded machine each can take seconds.
   it('prints help for every command and subcommand on stdout, exit 0', {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     for (const [args, expected] of [
       [['--help'], 'Usage: agent-orchestrator <command>'],
