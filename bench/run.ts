@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ackLatency } from './ack-latency.js';
 import { apiBudget } from './api-budget.js';
+import { githubOutage } from './github-outage.js';
 import { reactionLatency } from './reaction-latency.js';
 import { scale } from './scale.js';
 import { spawnCost } from './spawn-cost.js';
@@ -22,7 +23,14 @@ import {
   textTable,
 } from './support/report.js';
 
-const BENCHMARKS: Benchmark[] = [ackLatency, reactionLatency, spawnCost, apiBudget, scale];
+const BENCHMARKS: Benchmark[] = [
+  ackLatency,
+  reactionLatency,
+  spawnCost,
+  apiBudget,
+  scale,
+  githubOutage,
+];
 const HEADLINE = ['metric', 'value', 'target / peer', 'verdict'];
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
