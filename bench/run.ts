@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ackLatency } from './ack-latency.js';
 import { apiBudget } from './api-budget.js';
+import { githubOutage } from './github-outage.js';
 import { memory } from './memory.js';
 import { reactionLatency } from './reaction-latency.js';
 import { scale } from './scale.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   scale,
   webhookFlood,
   memory,
+  githubOutage,
 ];
 const HEADLINE = ['metric', 'value', 'target / peer', 'verdict'];
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));

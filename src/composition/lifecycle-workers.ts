@@ -8,7 +8,7 @@ import { recordStartOutcome } from '../github/deliveries.js';
 import type { Octokit } from '../github/octokit.js';
 import { createRoles } from '../github/roles.js';
 import type { JobQueue } from '../jobs/queue.js';
-import { createWorker, type JobHandler, type Worker } from '../jobs/worker.js';
+import { createWorker, type DeadJobHook, type JobHandler, type Worker } from '../jobs/worker.js';
 import { notifyJob } from '../notify/notify-job.js';
 import type { OperatorConfig } from '../operator-config.js';
 import { JOB_KINDS } from '../sessions/job-kinds.js';
@@ -28,6 +28,8 @@ export interface LifecycleWorkersInput {
   publicUrl?: string | undefined;
   /** Handlers added to the lifecycle lane (tests). */
   extraHandlers?: Record<string, JobHandler>;
+  /** What the workers do with a job that gave up (dead-job-reports.ts). */
+  onDeadJob?: DeadJobHook | undefined;
 }
 
 /**
@@ -58,7 +60,9 @@ export function createLifecycleWorkers(input: LifecycleWorkersInput): Worker[] {
     : null;
   const handlers = { ...lifecycle?.handlers, ...input.extraHandlers };
   if (Object.keys(handlers).length > 0)
-    workers.push(createWorker({ database, queue, handlers, log, concurrency: 4 }));
+    workers.push(
+      createWorker({ database, queue, handlers, log, concurrency: 4, onDead: input.onDeadJob }),
+    );
   if (lifecycle) {
     const notify = notifyJob({
       findSession: store.find,
@@ -75,6 +79,7 @@ export function createLifecycleWorkers(input: LifecycleWorkersInput): Worker[] {
         log,
         workerId: `reports:${randomUUID().slice(0, 8)}`,
         concurrency: 4,
+        onDead: input.onDeadJob,
       }),
     );
   }

@@ -3,11 +3,12 @@ import type { Probot } from 'probot';
 import type { Database } from '../db/client.js';
 import { createInstallationClient } from '../github/installation-client.js';
 import type { JobQueue } from '../jobs/queue.js';
-import type { TurnMetrics } from '../metrics/metrics.js';
+import type { JobMetrics, TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import type { RunnerHostOptions } from '../runner/runner-host.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
+import { deadJobReports } from './dead-job-reports.js';
 
 /** A runner host's options from the settings, embedded or standalone alike. */
 export function runnerOptions(input: {
@@ -18,7 +19,7 @@ export function runnerOptions(input: {
   probot: Probot;
   operatorConfig: OperatorConfig;
   log: Logger;
-  metrics?: TurnMetrics | undefined;
+  metrics?: (TurnMetrics & JobMetrics) | undefined;
 }): RunnerHostOptions {
   const { settings } = input;
   return {
@@ -34,5 +35,10 @@ export function runnerOptions(input: {
     maxSessions: settings.maxSessions,
     log: input.log,
     metrics: input.metrics,
+    onDeadJob: deadJobReports({
+      db: input.database.db,
+      sessions: input.sessions,
+      metrics: input.metrics,
+    }),
   };
 }

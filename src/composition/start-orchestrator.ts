@@ -22,6 +22,7 @@ import { createSetupHandler } from '../server/setup-mode.js';
 import { SETUP_CODE_PARAM } from '../server/setup-refusal.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import type { Settings } from '../settings.js';
+import { deadJobReports } from './dead-job-reports.js';
 import { listen } from './http-server.js';
 import { createLifecycleWorkers } from './lifecycle-workers.js';
 import { runnerOptions as embeddedRunnerOptions } from './runner-options.js';
@@ -153,6 +154,7 @@ async function openAll(
     log,
     publicUrl: settings.publicUrl,
     extraHandlers: jobHandlers,
+    onDeadJob: deadJobReports({ db: database.db, sessions: sessionService, metrics }),
   });
   for (const worker of workers) {
     opened.add('worker', () => worker.stop({ graceMs: 1_000 }));

@@ -12,7 +12,8 @@ export interface LoadedRepoConfig {
 
 /**
  * `.github/agent.yml` from the default branch, through Probot's config plugin (the same reader as
- * `context.config`, with `_extends` support), validated with zod. A bad file never throws.
+ * `context.config`, with `_extends` support), validated with zod. A bad file never throws; GitHub
+ * failing to answer does.
  */
 export async function loadRepoConfig(
   octokit: Octokit,
@@ -24,6 +25,9 @@ export async function loadRepoConfig(
     const { config } = await octokit.config.get({ owner, repo, path: REPO_CONFIG_PATH });
     raw = config;
   } catch (error) {
+    // GitHub failing (5xx, or no answer at all: Octokit says 500) is no fault of the file, and
+    // the defaults would act on a config the repository may not have: the job tries again.
+    if (((error as { status?: number }).status ?? 0) >= 500) throw error;
     return {
       config: DEFAULT_REPO_CONFIG,
       problem: `could not be read: ${(error as Error).message}`,

@@ -17,6 +17,7 @@ export function statusCommentJob(deps: LifecycleDeps) {
       config: configOf(session),
       lastReaction: await deps.store.lastReaction(sessionId),
       dashboardUrl: deps.publicUrl,
+      deadJob: await deps.store.deadJobSince(session),
     });
     if (session.statusCommentId && session.statusCommentId > 0) {
       await octokit.rest.issues.updateComment({

@@ -1,4 +1,5 @@
 import type { Session } from '../db/schema.js';
+import { couldNot, type DeadJob } from '../sessions/dead-job.js';
 import { ruleFor } from '../sessions/reactions.js';
 import type { RepoConfig } from '../sessions/repo-config.js';
 
@@ -28,10 +29,13 @@ export function renderStatusComment(
     config,
     lastReaction,
     dashboardUrl,
+    deadJob,
   }: {
     config: Pick<RepoConfig, 'reactions'>;
     lastReaction?: LastReaction | undefined;
     dashboardUrl?: string | undefined;
+    /** A job of the session that gave up since it last changed: said above the table. */
+    deadJob?: DeadJob | undefined;
   },
 ): string {
   const rows: [string, string][] = [
@@ -64,12 +68,18 @@ export function renderStatusComment(
     STATUS_MARKER,
     `**Agent Orchestrator** · session \`${session.id}\``,
     '',
+    ...(deadJob ? [deadJobLine(deadJob), ''] : []),
     '| | |',
     '| --- | --- |',
     ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
     '',
     '<sub>Comment `/agent help` for commands. This comment is updated in place.</sub>',
   ].join('\n');
+}
+
+/** The error goes in a code span: a mention or an issue number in it pings no one. */
+function deadJobLine(dead: DeadJob): string {
+  return `⚠️ ${couldNot(dead)}: \`${dead.error.replace(/`/g, "'")}\``;
 }
 
 function formatTokens(n: number): string {

@@ -30,6 +30,8 @@ export interface ClaimOptions {
    */
   onePerSession?: readonly string[];
   limit: number;
+  /** Told of each job the claim found dead: its holder stopped during its last attempt. */
+  onDead?: ((job: Job) => void) | undefined;
 }
 
 /** True unless the job is of one of `kinds` and another of its kind and session holds a lease. */
@@ -118,10 +120,11 @@ export function createJobQueue({
       kinds,
       onePerSession = [],
       limit,
+      onDead,
     }: ClaimOptions): Promise<Job[]> {
       if (limit <= 0 || kinds.length === 0) return [];
       const expired = and(eq(jobs.status, 'running'), lt(jobs.leaseExpiresAt, sql`now()`));
-      await db
+      const buried = await db
         .update(jobs)
         .set({
           status: 'dead',
@@ -130,7 +133,9 @@ export function createJobQueue({
           lastError: sql`'lease expired on attempt ' || ${jobs.attempts} || ' of ' || ${jobs.maxAttempts} || ' (the worker holding it stopped)'`,
           updatedAt: sql`now()`,
         })
-        .where(and(expired, sql`${jobs.attempts} >= ${jobs.maxAttempts}`));
+        .where(and(expired, sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
+        .returning();
+      for (const job of buried) onDead?.(job);
 
       const addressed = runnerId
         ? or(isNull(jobs.runnerId), eq(jobs.runnerId, runnerId))
@@ -287,7 +292,8 @@ export function createJobQueue({
   };
 }
 
-function describeError(error: unknown): string {
+/** A failure as a job's last error keeps it: the stack (or the message), at most 4,000 characters. */
+export function describeError(error: unknown): string {
   const text = error instanceof Error ? error.stack || error.message : String(error);
   return text.length > 4000 ? `${text.slice(0, 4000)}\n[truncated]` : text;
 }

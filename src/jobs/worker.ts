@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { Job } from '../db/schema.js';
-import { JOBS_CHANNEL, type JobQueue } from './queue.js';
+import { describeError, JOBS_CHANNEL, type JobQueue } from './queue.js';
 
 export interface JobContext {
   /** Aborted when the worker loses the job's lease or stops past its grace period. */
@@ -11,6 +11,12 @@ export interface JobContext {
 }
 
 export type JobHandler = (job: Job, context: JobContext) => Promise<void>;
+
+/**
+ * Told of a job that will not run again (its attempts ran out, or retrying could not help), as
+ * written: status `dead`, its attempts and its last error. Where it is said is the caller's.
+ */
+export type DeadJobHook = (job: Job) => Promise<void>;
 
 /** Throw from a handler when retrying cannot help (bad payload, missing session). */
 export class PermanentJobError extends Error {
@@ -36,6 +42,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** The safety-net poll when no notification arrives (default 5 s). */
   pollMs?: number;
+  /** Told of each job this worker marks dead; its own failure is logged, never the job's. */
+  onDead?: DeadJobHook | undefined;
 }
 
 export type Worker = ReturnType<typeof createWorker>;
@@ -54,6 +62,7 @@ export function createWorker({
   workerId = `${runnerId ?? 'worker'}:${randomUUID().slice(0, 8)}`,
   concurrency = 4,
   pollMs = 5_000,
+  onDead,
 }: WorkerOptions) {
   const kinds = Object.keys(handlers);
   const running = new Map<
@@ -67,6 +76,19 @@ export function createWorker({
   let pumped: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => Promise<void>) | undefined;
+  /** Reports of jobs the claim found dead, in flight: stop() gives them the jobs' grace. */
+  const reports = new Set<Promise<void>>();
+
+  function reportDead(job: Job): Promise<void> {
+    if (!onDead) return Promise.resolve();
+    const report = onDead(job)
+      .catch((error: unknown) => {
+        log.error({ err: error, jobId: job.id, kind: job.kind }, 'could not report a dead job');
+      })
+      .finally(() => reports.delete(report));
+    reports.add(report);
+    return report;
+  }
 
   function schedule(ms: number) {
     if (state !== 'running') return;
@@ -99,6 +121,7 @@ export function createWorker({
             kinds,
             onePerSession,
             limit: concurrency - running.size,
+            onDead: (job) => void reportDead(job),
           });
           for (const job of claimed) start(job);
           if (claimed.length === 0) break;
@@ -142,6 +165,9 @@ export function createWorker({
         const level =
           outcome === 'dead' ? 'error' : error instanceof RetryLaterError ? 'debug' : 'warn';
         jobLog[level]({ err: error, attempt: job.attempts, outcome }, 'job failed');
+        if (outcome === 'dead') {
+          await reportDead({ ...job, status: 'dead', lastError: describeError(error) });
+        }
       } finally {
         running.delete(job.id);
         void pump();
@@ -180,7 +206,7 @@ export function createWorker({
       await unlisten?.().catch(() => {});
       // Jobs a claim in flight takes are started and get the same grace as the others.
       await pumped;
-      const all = Promise.allSettled([...running.values()].map((r) => r.promise));
+      const all = Promise.allSettled([...[...running.values()].map((r) => r.promise), ...reports]);
       let graceTimer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
         graceTimer = setTimeout(resolve, graceMs);

@@ -1,4 +1,4 @@
-import { count } from 'drizzle-orm';
+import { count, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { JOB_STATUSES, jobs, SESSION_STATUSES, sessions } from '../db/schema.js';
@@ -11,7 +11,8 @@ import {
 } from './budget-gauges.js';
 import type { Metrics } from './metrics.js';
 
-type GaugeMetrics = Pick<Metrics, 'sessions' | 'jobs' | 'databaseUp'> & BudgetMetrics;
+type GaugeMetrics = Pick<Metrics, 'sessions' | 'jobs' | 'jobsRetrying' | 'databaseUp'> &
+  BudgetMetrics;
 
 /** What the budget gauges need besides the database: the operator's limits, and today. */
 export interface BudgetSource {
@@ -62,7 +63,7 @@ export function createDatabaseGauges({
 }
 
 /**
- * Sets the sessions and jobs gauges from one grouped query each, and the budget and guard
+ * Sets the sessions and jobs gauges (with the retrying jobs) from one grouped query each, and the budget and guard
  * gauges from theirs (budget-gauges.ts). When the database does not answer in time, they are
  * left out and `database_up` is 0: the rest of the scrape still works.
  */
@@ -86,7 +87,15 @@ export async function readDatabaseGauges(
       Promise.all([
         db.select({ status: sessions.status, n: count() }).from(sessions).groupBy(sessions.status),
         db
-          .select({ kind: jobs.kind, state: jobs.status, n: count() })
+          .select({
+            kind: jobs.kind,
+            state: jobs.status,
+            n: count(),
+            // Pending after a failure: waiting out a backoff before another attempt.
+            retrying: count(
+              sql`case when ${jobs.status} = 'pending' and ${jobs.attempts} > 0 then 1 end`,
+            ),
+          })
           .from(jobs)
           .groupBy(jobs.kind, jobs.status),
         readBudgets(db, budgets.limits, budgets.today()),
@@ -98,15 +107,21 @@ export async function readDatabaseGauges(
     for (const status of SESSION_STATUSES) metrics.sessions.set({ status }, 0);
     for (const row of sessionRows) metrics.sessions.set({ status: row.status }, row.n);
     metrics.jobs.reset();
+    metrics.jobsRetrying.reset();
     for (const kind of new Set(jobRows.map((row) => row.kind))) {
       for (const state of JOB_STATUSES) metrics.jobs.set({ kind, state }, 0);
+      metrics.jobsRetrying.set({ kind }, 0);
     }
-    for (const row of jobRows) metrics.jobs.set({ kind: row.kind, state: row.state }, row.n);
+    for (const row of jobRows) {
+      metrics.jobs.set({ kind: row.kind, state: row.state }, row.n);
+      if (row.retrying > 0) metrics.jobsRetrying.set({ kind: row.kind }, row.retrying);
+    }
     setBudgetGauges(metrics, budgetReading);
     metrics.databaseUp.set(1);
   } catch (error) {
     metrics.sessions.reset();
     metrics.jobs.reset();
+    metrics.jobsRetrying.reset();
     clearBudgetGauges(metrics);
     metrics.databaseUp.set(0);
     log.warn(

@@ -29,6 +29,11 @@ export interface TurnMetrics {
   turnFinished(turn: FinishedTurn): void;
 }
 
+/** Where jobs that gave up are counted; a standalone runner has no registry and passes none. */
+export interface JobMetrics {
+  jobDead(kind: string): void;
+}
+
 /**
  * One Prometheus registry per orchestrator (never prom-client's global one, so several
  * instances in one process keep their own counts), with the process metrics on it too.
@@ -95,6 +100,18 @@ export function createMetrics() {
     labelNames: ['kind', 'state'] as const,
     registers,
   });
+  const jobsDead = new Counter({
+    name: name('jobs_dead_total'),
+    help: 'Jobs this process marked dead: their attempts ran out (or retrying could not help), by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const jobsRetrying = new Gauge({
+    name: name('jobs_retrying'),
+    help: 'Pending jobs that failed at least once and wait to run again, by kind, read from the database when scraped (at most every 10 s).',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   // Per repository by GitHub's numeric id, never its name; only repositories with a session
   // active today (UTC), so the series stay as few as the work in progress.
   const budgetLabels = ['repository_id', 'resource', 'window'] as const;
@@ -130,6 +147,7 @@ export function createMetrics() {
     githubRateLimitRemaining,
     sessions,
     jobs,
+    jobsRetrying,
     budgetUsed,
     budgetRemaining,
     guardTrips,
@@ -139,6 +157,11 @@ export function createMetrics() {
     deliveryAnswered(event: string, outcome: DeliveryOutcome, seconds: number) {
       webhookDeliveries.inc({ event, outcome });
       webhookAckSeconds.observe({ outcome }, seconds);
+    },
+
+    /** Counts a job this process marked dead. */
+    jobDead(kind: string) {
+      jobsDead.inc({ kind });
     },
 
     /** Records a turn the runner saw finish: its duration, cost and tokens. */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { reclaimLeasesOf } from '../jobs/reclaim-leases.js';
-import { createWorker, type Worker } from '../jobs/worker.js';
+import { createWorker, type DeadJobHook, type Worker } from '../jobs/worker.js';
 import type { TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import type { RunnerGitHub } from '../sessions/runner-github.js';
@@ -41,6 +41,8 @@ export interface RunnerHostOptions {
   env?: Record<string, string | undefined>;
   /** Where finished turns are counted (the orchestrator's /metrics). */
   metrics?: TurnMetrics | undefined;
+  /** What the workers do with a job that gave up (the composition's dead-job reports). */
+  onDeadJob?: DeadJobHook | undefined;
   /** Overrides for tests. */
   runtime?: Runtime;
   adapterFor?: (name: string) => AgentAdapter | undefined;
@@ -120,6 +122,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
       runnerId,
       workerId: `${runnerId}:agents-${randomBytes(3).toString('hex')}`,
       concurrency: options.maxSessions,
+      onDead: options.onDeadJob,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     }),
     createWorker({
@@ -130,6 +133,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
       runnerId,
       workerId: `${runnerId}:control-${randomBytes(3).toString('hex')}`,
       concurrency: 2,
+      onDead: options.onDeadJob,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     }),
   ];

@@ -6,6 +6,7 @@ import type { Database } from '../db/client.js';
 import { type Session, sessionEvents } from '../db/schema.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { requireBearer } from './api-token.js';
+import { deadJobRoutes } from './dead-job-routes.js';
 import { jsonBody, parse } from './http-input.js';
 import { operatorStartRoutes } from './operator-start-routes.js';
 import { createSessionActions } from './session-actions.js';
@@ -32,8 +33,9 @@ const messageBody = z.object({ body: z.string().trim().min(1).max(65_536) }).str
 const stopBody = z.object({ cleanup: z.boolean().default(true) }).strict();
 
 /**
- * The JSON API of DESIGN.md: sessions, their events, messages and stops, and starting a session
- * on an issue (operator-start-routes.ts), behind a bearer token.
+ * The JSON API of DESIGN.md: sessions, their events, messages and stops, starting a session on
+ * an issue (operator-start-routes.ts) and the jobs that gave up (dead-job-routes.ts), behind a
+ * bearer token.
  */
 export function apiRoutes(deps: ApiDeps) {
   const { database, apiToken } = deps;
@@ -48,6 +50,7 @@ export function apiRoutes(deps: ApiDeps) {
 
   return new Hono()
     .route('/', operatorStartRoutes(deps))
+    .route('/', deadJobRoutes(deps))
     .use('/api/sessions', requireBearer(apiToken))
     .use('/api/sessions/*', requireBearer(apiToken))
     .get('/api/sessions', async (c) =>

@@ -4,9 +4,10 @@
  * runner/ (what to run), so neither asks the database itself. Reads only; writes go through
  * the session service.
  */
-import { and, desc, eq, inArray, isNotNull, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type Session, sessionEvents, sessions, TERMINAL_SESSION_STATUSES } from '../db/schema.js';
+import { type DeadJob, deadJobSchema, JOB_DEAD_EVENT } from './dead-job.js';
 import type { DailySpend } from './lifecycle-event.js';
 import { dailySpend } from './spend-store.js';
 
@@ -152,6 +153,27 @@ export function createSessionStore(db: Db) {
         .orderBy(desc(sessionEvents.id))
         .limit(1);
       return row ? { key: String(row.data.key), action: String(row.data.action) } : undefined;
+    },
+
+    /**
+     * The newest job of the session that gave up since the session last changed, for its status
+     * comment: once the session moves on, only its timeline keeps saying so.
+     */
+    async deadJobSince(session: Pick<Session, 'id' | 'updatedAt'>): Promise<DeadJob | undefined> {
+      const [row] = await db
+        .select({ data: sessionEvents.data })
+        .from(sessionEvents)
+        .where(
+          and(
+            eq(sessionEvents.sessionId, session.id),
+            eq(sessionEvents.kind, JOB_DEAD_EVENT),
+            gte(sessionEvents.createdAt, session.updatedAt),
+          ),
+        )
+        .orderBy(desc(sessionEvents.id))
+        .limit(1);
+      const parsed = deadJobSchema.safeParse(row?.data);
+      return parsed.success ? parsed.data : undefined;
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Session } from '../../src/db/schema.js';
 import { STATUS_MARKER } from '../../src/github/status-comment.js';
 import { statusCommentJob } from '../../src/github/status-comment-job.js';
 import { RetryLaterError } from '../../src/jobs/worker.js';
+import { deadJob } from '../../src/sessions/dead-job.js';
 import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
 import { type FakeLifecycle, fakeLifecycle, job, session } from './support/fake-lifecycle.js';
 import { API, captureReplies, issueComment, repoPath, useNock } from './support/github-api.js';
@@ -92,6 +93,32 @@ describe('the status comment job', () => {
     await run(f, s.id);
 
     expect(edited[0]).toContain('| Last reaction | ci-failed → send-to-agent (attempt 2 of 3) |');
+  });
+
+  it('says above the table what a job of the session could not do, the error in a code span', async () => {
+    const s = working({ statusCommentId: 4321 });
+    const f = fakeLifecycle({ rows: [s] });
+    f.events.push({
+      sessionId: s.id,
+      kind: 'job-dead',
+      data: deadJob({
+        id: 77,
+        kind: JOB_KINDS.turn,
+        attempts: 25,
+        lastError:
+          'Error: push refused for @maya on #3 (`main` is protected)\n    at push (run.js:1)',
+      }),
+      deliveryId: null,
+    });
+    const edited = captureEdits(4321);
+
+    await run(f, s.id);
+
+    const lines = edited[0]!.split('\n');
+    expect(lines[3]).toBe(
+      "⚠️ Could not run the agent's next turn after 25 attempts: `Error: push refused for @maya on #3 ('main' is protected)`",
+    );
+    expect(lines[5]).toBe('| | |');
   });
 
   it('gives the claim back when GitHub refuses the comment, and fails the job', async () => {

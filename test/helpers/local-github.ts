@@ -165,7 +165,14 @@ export async function startLocalGitHub() {
     const hold = holds.find((h) => h.matches(call));
     if (hold) {
       hold.waiting.push(call);
+      // A request the app gave up on (its deadline passed) is no longer waiting.
+      const gaveUp = () => {
+        const at = hold.waiting.indexOf(call);
+        if (at >= 0) hold.waiting.splice(at, 1);
+      };
+      req.socket.once('close', gaveUp);
       await hold.released;
+      req.socket.off('close', gaveUp);
     }
     res.on('finish', () => {
       call.status = res.statusCode;
@@ -427,8 +434,9 @@ export async function startLocalGitHub() {
     pullsOf,
     findPull,
     /**
-     * Leaves the matching requests unanswered until `release()`: `waiting` lists those held so
-     * far (a request arriving after the release is answered at once).
+     * Leaves the matching requests unanswered until `release()`: `waiting` lists those held and
+     * still waited for (not those the app gave up on); one arriving after the release is
+     * answered at once.
      */
     hold(matches: (call: RecordedCall) => boolean) {
       let release!: () => void;

@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { listDeadJobs } from '../dead-jobs.js';
 import { repositorySpend } from '../repository-spend.js';
 import {
   lastEvents,
@@ -54,9 +55,12 @@ export function sessionListRoutes({
         400,
       );
     }
-    const [page, spend] = await Promise.all([
+    // Failed jobs are the whole installation's: on the first page of the unfiltered list.
+    const home = !raw.repository && !raw.status && !cursor;
+    const [page, spend, failedJobs] = await Promise.all([
       listSessions(db, parsed.data),
       repositorySpend(db, limits, { repository: parsed.data.repository }, common.now),
+      home ? listDeadJobs(db) : [],
     ]);
     const stream = new URLSearchParams();
     if (parsed.data.repository) stream.set('repository', parsed.data.repository);
@@ -75,6 +79,7 @@ export function sessionListRoutes({
         nextCursor={page.nextCursor}
         live={`/sessions/stream?${stream}`}
         spend={spend}
+        failedJobs={failedJobs}
       />,
     );
   };

@@ -11,6 +11,7 @@ import type { LifecycleDeps } from '../../../src/github/lifecycle-deps.js';
 import type { Octokit } from '../../../src/github/octokit.js';
 import { uncachedRoles } from '../../../src/github/roles.js';
 import { operatorConfigSchema } from '../../../src/operator-config.js';
+import { deadJobSchema, JOB_DEAD_EVENT } from '../../../src/sessions/dead-job.js';
 import { IllegalTransitionError } from '../../../src/sessions/illegal-transition.js';
 import type {
   DailySpend,
@@ -288,6 +289,11 @@ export function fakeLifecycle(options: FakeLifecycleOptions = {}): FakeLifecycle
     async lastReaction(sessionId) {
       const e = events.findLast((e) => e.sessionId === sessionId && e.kind === 'reaction');
       return e ? { key: String(e.data.key), action: String(e.data.action) } : undefined;
+    },
+    async deadJobSince(session) {
+      // The fake's timeline has no times: the newest job-dead event is taken as recent.
+      const e = events.findLast((e) => e.sessionId === session.id && e.kind === JOB_DEAD_EVENT);
+      return e ? deadJobSchema.parse(e.data) : undefined;
     },
     async spentToday() {
       const none = { costUsd: 0, turns: 0 };

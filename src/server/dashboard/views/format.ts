@@ -1,4 +1,5 @@
 import type { Session, SessionEvent, SessionStatus } from '../../../db/schema.js';
+import { couldNot, deadJobSchema, JOB_DEAD_EVENT } from '../../../sessions/dead-job.js';
 
 /** "12s", "5m", "3h", "2d": how long ago, for tables. */
 export function ago(date: Date, now: Date): string {
@@ -102,14 +103,23 @@ export function describeEvent(event: Pick<SessionEvent, 'kind' | 'data'>): strin
       return `message from ${scalar(d.source) ?? '?'} queued for the next turn`;
     case 'messages-delivered':
       return `turn ${scalar(d.turn) ?? '?'} delivered ${scalar(d.count) ?? '?'} message(s) to the agent`;
+    case JOB_DEAD_EVENT: {
+      const dead = deadJobSchema.safeParse(d);
+      return dead.success ? `${couldNot(dead.data)}: ${dead.data.error}` : fields(d);
+    }
     default:
-      return Object.entries(d)
-        .flatMap(([key, value]) => {
-          const text = scalar(value);
-          return text === undefined ? [] : [`${key}: ${clip(text, 200)}`];
-        })
-        .join(' · ');
+      return fields(d);
   }
+}
+
+/** "key: value · key: value" of an event's scalar fields. */
+function fields(d: Record<string, unknown>): string {
+  return Object.entries(d)
+    .flatMap(([key, value]) => {
+      const text = scalar(value);
+      return text === undefined ? [] : [`${key}: ${clip(text, 200)}`];
+    })
+    .join(' · ');
 }
 
 // Terminal escapes (colours, cursor moves, titles) and other control characters but tab.

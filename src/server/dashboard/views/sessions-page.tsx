@@ -1,5 +1,7 @@
 import { SESSION_STATUSES, type Session, type SessionEvent } from '../../../db/schema.js';
+import type { DeadJobListing } from '../../dead-jobs.js';
 import type { RepositorySpend } from '../../repository-spend.js';
+import { FailedJobsSection } from './failed-jobs-section.js';
 import { STATUS_LABELS } from './format.js';
 import { Layout } from './layout.js';
 import { SessionRow } from './parts.js';
@@ -23,6 +25,8 @@ export interface SessionsPageProps {
   live: string | undefined;
   /** Each repository's spend (only the filtered one's when filtered), for "Spend today". */
   spend?: RepositorySpend[] | undefined;
+  /** The newest jobs that gave up, on the unfiltered first page. */
+  failedJobs?: DeadJobListing[] | undefined;
 }
 
 function pageLink(p: SessionsPageProps, cursor?: string): string {
@@ -125,6 +129,7 @@ export function SessionsPage(p: SessionsPageProps) {
         {p.cursor && <a href={pageLink(p)}>Newest</a>}
         {p.nextCursor && <a href={pageLink(p, p.nextCursor)}>Older sessions →</a>}
       </nav>
+      <FailedJobsSection jobs={p.failedJobs ?? []} now={p.now} />
       <SpendSection spend={p.spend ?? []} now={p.now} />
     </Layout>
   );
