@@ -36,6 +36,21 @@ export function serializeError(error: unknown): unknown {
   return clipFields(out);
 }
 
+/**
+ * An error as text to store (a job's last error): its stack, or its message, with a database
+ * query's parameters taken out as in the log, clipped to `max` characters.
+ */
+export function errorText(error: unknown, max = 4_000): string {
+  if (!(error instanceof Error)) return clipEnd(String(error), max);
+  const out = serializeError(error) as Serialized;
+  const text = typeof out.stack === 'string' && out.stack ? out.stack : String(out.message ?? '');
+  return clipEnd(text, max);
+}
+
+function clipEnd(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}\n[truncated]` : text;
+}
+
 function clipFields(out: Serialized): Serialized {
   for (const field of PARAMETER_FIELDS) delete out[field];
   for (const [key, value] of Object.entries(out)) {

@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { startOrchestrator } from '../composition/start-orchestrator.js';
 import { startStandaloneRunner } from '../composition/start-standalone-runner.js';
 import { createDatabase } from '../db/client.js';
@@ -45,7 +44,7 @@ export async function serveCommand(
         { cause: error },
       );
     // Logs go to stdout as JSON lines; so does the reason a server could not run.
-    pino().fatal({ err: error }, 'agent-orchestrator failed');
+    log.fatal({ err: error }, 'agent-orchestrator failed');
     return EXIT.failure;
   }
 }

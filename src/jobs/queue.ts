@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
 import { type Job, jobs } from '../db/schema.js';
+import { errorText } from '../serialize-error.js';
 
 /** The NOTIFY channel that wakes workers; the payload is the addressed runner id, or empty. */
 export const JOBS_CHANNEL = 'agent_orchestrator_jobs';
@@ -200,7 +201,7 @@ export function createJobQueue({
       error: unknown,
       { permanent = false } = {},
     ): Promise<FailOutcome> {
-      const lastError = describeError(error);
+      const lastError = errorText(error);
       const dead = permanent || job.attempts >= job.maxAttempts;
       const rows = await db
         .update(jobs)
@@ -290,10 +291,4 @@ export function createJobQueue({
       return row?.at ?? null;
     },
   };
-}
-
-/** A failure as a job's last error keeps it: the stack (or the message), at most 4,000 characters. */
-export function describeError(error: unknown): string {
-  const text = error instanceof Error ? error.stack || error.message : String(error);
-  return text.length > 4000 ? `${text.slice(0, 4000)}\n[truncated]` : text;
 }

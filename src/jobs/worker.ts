@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { Job } from '../db/schema.js';
-import { describeError, JOBS_CHANNEL, type JobQueue } from './queue.js';
+import { errorText } from '../serialize-error.js';
+import { JOBS_CHANNEL, type JobQueue } from './queue.js';
 
 export interface JobContext {
   /** Aborted when the worker loses the job's lease or stops past its grace period. */
@@ -166,7 +167,7 @@ export function createWorker({
           outcome === 'dead' ? 'error' : error instanceof RetryLaterError ? 'debug' : 'warn';
         jobLog[level]({ err: error, attempt: job.attempts, outcome }, 'job failed');
         if (outcome === 'dead') {
-          await reportDead({ ...job, status: 'dead', lastError: describeError(error) });
+          await reportDead({ ...job, status: 'dead', lastError: errorText(error) });
         }
       } finally {
         running.delete(job.id);

@@ -226,6 +226,29 @@ describe.each(ENGINES)('job queue on %s', (engine) => {
       expect(await queue.claim({ workerId: 'w', kinds: ['work'], limit: 1 })).toEqual([]);
     });
 
+    it("a database error as a job's last error keeps the statement and never its parameters", async () => {
+      const job = await enqueue(database, queue, { kind: 'work', maxAttempts: 1 });
+      const [claimed] = await queue.claim({ workerId: 'w', kinds: ['work'], limit: 1 });
+      // A second row with the job's id, a duplicate key: drizzle's message lists every parameter.
+      const failure = await database.db
+        .insert(jobs)
+        .values(
+          Array.from({ length: 3 }, (_, i) => ({
+            id: job.id,
+            kind: `secret-parameter-${i}`,
+            payload: {},
+          })),
+        )
+        .catch((error: unknown) => error);
+      expect(String((failure as Error).message)).toContain('secret-parameter-1');
+      expect(await queue.fail(claimed!, 'w', failure)).toBe('dead');
+
+      const row = await jobRow(database, job.id);
+      expect(row.lastError).toMatch(/Failed query: insert into "jobs"/);
+      expect(row.lastError).not.toContain('secret-parameter');
+      expect(row.lastError!.length).toBeLessThanOrEqual(4_000 + '\n[truncated]'.length);
+    });
+
     it('a permanent failure makes the job dead at once', async () => {
       const job = await enqueue(database, queue, { kind: 'work', maxAttempts: 5 });
       const [claimed] = await queue.claim({ workerId: 'w', kinds: ['work'], limit: 1 });
