@@ -11,8 +11,9 @@ import type { TurnSpec } from './runtime.js';
  * Three processes of one group: the wrapper (the group leader), a recorder subshell and the
  * agent. The recorder ignores TERM, INT and HUP so that its `wait` is never interrupted (bash
  * loses a child's status when a trap interrupts `wait` and the child exits meanwhile); it feeds
- * the agent its stdin, appends its stdout and stderr to the log's spool (through tee to the
- * terminal as well with --tee, for tmux), which the log's writer follows into the log, bounded
+ * the agent its stdin, appends its stdout and stderr to the log's spool (a file, always: with
+ * --tee, for tmux, a `tail -f` of it shows the output in the terminal, and nothing the log keeps
+ * waits on that display), which the log's writer follows into the log, bounded
  * (log-cap.ts; without perl, straight to the log, unbounded), and once the log is complete writes
  * the agent's exit status, 128+n for signal n, to a temporary file renamed onto the exit file. The agent gets default signal dispositions back.
  * The wrapper outlives INT (a Ctrl-C in tmux) and HUP (a closed window), and answers TERM by
@@ -42,19 +43,16 @@ trap 'trap "" TERM; kill -s TERM 0' TERM
     exec 4> >(cap_log "$out" "$log_file" 3>&-)
     log_pid=$!
   fi
+  ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$out" 2>&1 <"$stdin_file" 4>&- &
+  agent_pid=$!
   if [ "$tee" = 1 ]; then
-    exec 3> >(exec tee -a -- "$out" 4>&-)
-    tee_pid=$!
-    ( trap - TERM INT QUIT HUP; exec "$@" ) >&3 2>&1 <"$stdin_file" 3>&- 4>&- &
-    agent_pid=$!
-    exec 3>&-
-  else
-    ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$out" 2>&1 <"$stdin_file" 4>&- &
-    agent_pid=$!
+    ( exec tail -c +1 -s 0.2 -f --pid="$agent_pid" -- "$out" 4>&- 2>/dev/null ) &
+    show_pid=$!
   fi
   wait "$agent_pid"
   status=$?
-  if [ "$tee" = 1 ]; then wait "$tee_pid"; fi
+  # The display ends by itself once it has shown the agent's last words.
+  if [ "$tee" = 1 ]; then wait "$show_pid"; fi
   if [ "$out" != "$log_file" ]; then
     exec 4>&-
     wait "$log_pid" || cat -- "$out" >>"$log_file"
