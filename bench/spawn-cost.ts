@@ -18,6 +18,7 @@ import { createWorker } from '../src/jobs/worker.js';
 import { operatorConfigSchema } from '../src/operator-config.js';
 import { createAdapterRegistry } from '../src/runner/adapters/index.js';
 import { createProcessRuntime } from '../src/runner/runtimes/process-runtime.js';
+import { createSandbox } from '../src/runner/sandbox/create-sandbox.js';
 import { createSessionJobs } from '../src/runner/session-jobs.js';
 import {
   type CreatedWorkspace,
@@ -170,6 +171,7 @@ export const spawnCost: Benchmark = {
         return { path: dir, baseSha: sha, headSha: sha };
       };
       const workspaces: Workspaces = {
+        readOnlyFor: () => [],
         async create(input) {
           const started = performance.now();
           const mode = modes.get(input.sessionId);
@@ -216,7 +218,10 @@ export const spawnCost: Benchmark = {
         operatorConfig,
         runnerId,
         stateRoot: path.join(workspaceRoot, 'state'),
-        agentHome: path.join(workspaceRoot, 'home'),
+        homesRoot: path.join(workspaceRoot, 'homes'),
+        // The layouts compared here are the worktree ones, which run without a sandbox.
+        sandbox: createSandbox({ kind: 'off', dir: path.join(workspaceRoot, 'sandbox') }),
+        egress: null,
         env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
         log: log0,
       });

@@ -32,6 +32,14 @@ export const operatorConfigSchema = z
     limits: operatorLimitsSchema.default(operatorLimitsSchema.parse({})),
     /** Loop guards: what counts as an agent going round in circles. */
     guards: guardsSchema.default(guardsSchema.parse({})),
+    /**
+     * What agents in the sandbox may reach beyond their model's API: `host`, `*.domain` (ports
+     * 443 and 80) or `host:port` entries, e.g. `registry.npmjs.org` for setup commands.
+     */
+    egress: z
+      .object({ allow: z.array(z.string().min(1)).default([]) })
+      .strict()
+      .default({ allow: [] }),
     /** Where turns run: detached processes, or tmux windows a person can attach to. */
     runtime: z.enum(['process', 'tmux']).default('process'),
     /** When set, only these installation ids are served. */

@@ -58,6 +58,7 @@ const schema = z.object({
     emptyAsUndefined,
     z.enum(['worktree', 'overlay']).default('worktree'),
   ),
+  SANDBOX: z.preprocess(emptyAsUndefined, z.enum(['bwrap', 'off']).default('bwrap')),
   API_TOKEN: z.preprocess(
     emptyAsUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
@@ -88,6 +89,8 @@ const fixes: Record<string, string> = {
   MAX_SESSIONS: 'use a whole number of at least 1',
   WORKSPACE_CHECKOUT:
     'use worktree (every file checked out per session) or overlay (one shared checkout per commit; Linux, root or CAP_SYS_ADMIN)',
+  SANDBOX:
+    'use bwrap (every turn and setup command in a bubblewrap sandbox) or off (agents run as the app itself, with its authority)',
   PUBLIC_URL: 'use the URL people open the dashboard at, e.g. https://agents.example.com',
 };
 
@@ -107,6 +110,8 @@ export interface Settings {
   workspaceRoot: string;
   /** How sessions' files are laid out: a full worktree each, or overlays on a shared checkout. */
   workspaceCheckout: 'worktree' | 'overlay';
+  /** Where turns and setup commands run: `bwrap` (default) or `off`, only ever explicitly. */
+  sandbox: 'bwrap' | 'off';
   apiToken: string | undefined;
   /** With it, GET /metrics takes only `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | undefined;
@@ -184,6 +189,7 @@ export function loadSettings(
     dataDir,
     workspaceRoot: path.resolve(e.WORKSPACE_ROOT ?? path.join(dataDir, 'workspaces')),
     workspaceCheckout: e.WORKSPACE_CHECKOUT,
+    sandbox: e.SANDBOX,
     apiToken: e.API_TOKEN,
     metricsToken: e.METRICS_TOKEN,
     runner: e.RUNNER,

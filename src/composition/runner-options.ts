@@ -32,6 +32,7 @@ export function runnerOptions(input: {
     dataDir: settings.dataDir,
     workspaceRoot: settings.workspaceRoot,
     workspaceCheckout: settings.workspaceCheckout,
+    sandbox: settings.sandbox,
     maxSessions: settings.maxSessions,
     log: input.log,
     metrics: input.metrics,

@@ -26,7 +26,7 @@ export async function runTurn(
   context: JobContext,
 ): Promise<void> {
   await writeTurnInput(deps, session, turn);
-  const spec = turnSpec(deps, adapter, session, turn);
+  const spec = await turnSpec(deps, adapter, session, turn);
   const handle = turnHandleOf(turn.handle);
   context.log.debug({ turn: turn.number, adopting: Boolean(handle) }, 'running turn');
   let running: RunningTurn | undefined = deps.active.get(session.id);
@@ -42,11 +42,15 @@ export async function runTurn(
   }
   if (!running && !finishedEarlier) {
     await deps.workspaces.ready(session.id); // an overlay unmounted by a reboot is mounted again
+    if (deps.sandbox.kind === 'off') {
+      context.log.warn({ turn: turn.number }, 'the turn runs without a sandbox (SANDBOX=off)');
+    }
     running = await deps.runtime.start(spec);
     await markTurnRunning(deps.db, turn.id, running.handle);
     await deps.sessions.record(session.id, 'turn-started', {
       turn: turn.number,
-      argv0: spec.argv[0],
+      argv0: spec.program ?? spec.argv[0],
+      sandbox: deps.sandbox.kind,
     });
   }
   if (running) deps.active.set(session.id, running);

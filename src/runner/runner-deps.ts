@@ -7,6 +7,8 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { AgentAdapter } from './adapters/adapter.js';
 import type { RunningTurn, Runtime } from './runtimes/runtime.js';
+import type { Sandbox } from './sandbox/sandbox.js';
+import type { SessionEgress } from './sandbox/session-egress.js';
 import type { Workspaces } from './workspace/workspaces.js';
 
 /** What the runner's steps work with. */
@@ -25,8 +27,12 @@ export interface RunnerDeps {
   runnerId: string;
   /** Where prompts, turn logs and exit files live: `<WORKSPACE_ROOT>/state/<session id>`. */
   stateRoot: string;
-  /** The agents' HOME, shared by this runner's agents so they can resume their own sessions. */
-  agentHome: string;
+  /** Holds each session's own HOME (`<root>/homes/<session id>`; sandboxed-argv.ts homeOf). */
+  homesRoot: string;
+  /** Where every turn and setup command runs (SANDBOX). */
+  sandbox: Sandbox;
+  /** The sessions' egress proxies, when commands run in a sandbox. */
+  egress: SessionEgress | null;
   /** The app's environment; agents get an allow-listed part of it. */
   env: Record<string, string | undefined>;
   log: Logger;

@@ -22,6 +22,11 @@ import { registerRunner } from './runner-registry.js';
 import { createProcessRuntime } from './runtimes/process-runtime.js';
 import type { RunningTurn, Runtime } from './runtimes/runtime.js';
 import { createTmuxRuntime } from './runtimes/tmux-runtime.js';
+import { createSandbox } from './sandbox/create-sandbox.js';
+import { parseAllowEntry } from './sandbox/egress-allow.js';
+import type { SandboxKind } from './sandbox/sandbox.js';
+import { createSessionEgress } from './sandbox/session-egress.js';
+import { homeOf } from './sandboxed-argv.js';
 import { createSessionJobs } from './session-jobs.js';
 import { createWorkspaces, type WorkspaceCheckout } from './workspace/workspaces.js';
 
@@ -36,6 +41,8 @@ export interface RunnerHostOptions {
   workspaceRoot: string;
   /** Full worktrees (default) or overlays on a shared checkout (WORKSPACE_CHECKOUT). */
   workspaceCheckout?: WorkspaceCheckout;
+  /** Where turns and setup commands run: bubblewrap (default) or, only when asked, none (SANDBOX). */
+  sandbox?: SandboxKind;
   maxSessions: number;
   log: Logger;
   env?: Record<string, string | undefined>;
@@ -67,10 +74,12 @@ export async function startRunnerHost(options: RunnerHostOptions) {
   const stateRoot = path.join(options.workspaceRoot, 'state');
   mkdirSync(stateRoot, { recursive: true });
 
+  const sandbox = await startSandbox(options, runnerLog);
   const workspaces = createWorkspaces({
     root: options.workspaceRoot,
     log: runnerLog,
     checkout: options.workspaceCheckout ?? 'worktree',
+    sandbox,
   });
   await workspaces.check().catch((error: Error) => {
     throw new SettingsError('WORKSPACE_CHECKOUT', error.message, { cause: error });
@@ -95,7 +104,21 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     operatorConfig: options.operatorConfig,
     runnerId,
     stateRoot,
-    agentHome: path.join(options.workspaceRoot, 'home'),
+    homesRoot: path.join(options.workspaceRoot, 'homes'),
+    sandbox,
+    egress:
+      sandbox.kind === 'off'
+        ? null
+        : createSessionEgress({
+            dir: path.join(options.workspaceRoot, 'egress'),
+            log: runnerLog,
+            onRefused: (sessionId, target) =>
+              void options.sessions
+                .record(sessionId, 'egress-refused', target)
+                .catch((error: unknown) =>
+                  runnerLog.warn({ err: error, sessionId }, 'could not record a refused host'),
+                ),
+          }),
     env: options.env ?? process.env,
     log: runnerLog,
     metrics: options.metrics,
@@ -111,7 +134,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
   const reclaimed = await reclaimLeasesOf(database.db, runnerId);
   if (reclaimed > 0)
     runnerLog.info({ jobs: reclaimed }, 'taking back jobs from before the restart');
-  await pruneOrphanWorktrees(workspaces, store, runnerLog);
+  await pruneOrphanWorktrees(workspaces, store, runnerLog, (id) => homeOf(deps, id));
 
   const workers: Worker[] = [
     createWorker({
@@ -142,7 +165,10 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     deps,
     options.reconcileMs ? { intervalMs: options.reconcileMs } : {},
   );
-  runnerLog.info({ maxSessions: options.maxSessions, runtime: runtime.name }, 'runner started');
+  runnerLog.info(
+    { maxSessions: options.maxSessions, runtime: runtime.name, sandbox: sandbox.kind },
+    'runner started',
+  );
 
   return {
     runnerId,
@@ -155,6 +181,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
       stopHeartbeat();
       stopSweep();
       await Promise.all(workers.map((w) => w.stop({ graceMs: options.stopGraceMs ?? 2_000 })));
+      await deps.egress?.closeAll();
       runnerLog.info('runner stopped');
     },
   };
@@ -177,4 +204,29 @@ export function persistentRunnerId(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${id}\n`);
   return id;
+}
+
+/**
+ * The runner's sandbox, proved with one trial run: a host that cannot build it stops the start
+ * (exit 78) saying what to do. Without one, every turn says so in the log.
+ */
+async function startSandbox(options: RunnerHostOptions, log: Logger) {
+  const kind = options.sandbox ?? 'bwrap';
+  for (const entry of options.operatorConfig.egress.allow) {
+    try {
+      parseAllowEntry(entry);
+    } catch (error) {
+      throw new SettingsError('ORCHESTRATOR_CONFIG', `egress.allow: ${(error as Error).message}`);
+    }
+  }
+  const sandbox = createSandbox({ kind, dir: path.join(options.workspaceRoot, 'sandbox') });
+  await sandbox.check().catch((error: Error) => {
+    throw new SettingsError('SANDBOX', error.message, { cause: error });
+  });
+  if (kind === 'off') {
+    log.warn(
+      "SANDBOX=off: agents run as this app's own user, with its files, environment and network",
+    );
+  }
+  return sandbox;
 }

@@ -8,9 +8,10 @@ export interface SetupFailure {
 }
 
 /**
- * Runs the repository's setup commands in order in the worktree, each under a time limit, output
+ * Runs the repository's setup commands in order in the checkout, each under a time limit, output
  * appended to the log. They are the repository's own shell commands, so each runs as
- * `bash -c <command>` in its own process group, which a time-out kills whole.
+ * `bash -c <command>`, in the session's sandbox (`wrap`), in its own process group, which a
+ * time-out kills whole.
  */
 export async function runSetupCommands(input: {
   commands: readonly string[];
@@ -19,12 +20,15 @@ export async function runSetupCommands(input: {
   logFile: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The argv that runs a command in the session's sandbox (the argv itself without one). */
+  wrap?: (argv: string[]) => Promise<string[]>;
 }): Promise<SetupFailure | null> {
   for (const command of input.commands) {
     const fd = openSync(input.logFile, 'a');
     writeSync(fd, `$ ${command}\n`);
     try {
-      const result = await runOne(command, fd, input);
+      const argv = ['bash', '-c', command];
+      const result = await runOne(input.wrap ? await input.wrap(argv) : argv, fd, input);
       if (result.exitCode !== 0) return { command, ...result };
     } finally {
       closeSync(fd);
@@ -34,7 +38,7 @@ export async function runSetupCommands(input: {
 }
 
 function runOne(
-  command: string,
+  argv: string[],
   fd: number,
   {
     cwd,
@@ -44,7 +48,7 @@ function runOne(
   }: { cwd: string; env: Record<string, string>; timeoutMs: number; signal?: AbortSignal },
 ): Promise<{ exitCode: number | null; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       env,
       detached: true,

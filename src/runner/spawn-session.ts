@@ -10,6 +10,7 @@ import { findBinary } from './find-binary.js';
 import { branchName } from './names.js';
 import { runNextTurn } from './run-next-turn.js';
 import type { RunnerDeps } from './runner-deps.js';
+import { homeOf, sandboxedArgv } from './sandboxed-argv.js';
 import { runSetupCommands } from './setup-commands.js';
 import { environmentFor } from './turn-command.js';
 import { stateDirOf } from './turn-files.js';
@@ -27,7 +28,7 @@ export async function spawnSession(deps: RunnerDeps, sessionId: string, context:
   const adapter = deps.adapterFor(agent);
   const dir = stateDirOf(deps.stateRoot, sessionId);
   mkdirSync(dir, { recursive: true });
-  mkdirSync(deps.agentHome, { recursive: true });
+  mkdirSync(homeOf(deps, sessionId), { recursive: true });
 
   if (!found.workspacePath) {
     const branch =
@@ -50,7 +51,7 @@ export async function spawnSession(deps: RunnerDeps, sessionId: string, context:
         `I can't start: no agent named \`${agent}\` is configured on this runner. Use one of the built-in agents (claude-code, codex, aider, opencode) or one defined in the operator config.`,
       );
     }
-    const env = environmentFor(deps, adapter, { env: {} });
+    const env = environmentFor(deps, adapter, { env: {} }, sessionId);
     if (!findBinary(adapter.binary, env.PATH)) {
       return needsHuman(
         deps,
@@ -76,6 +77,14 @@ export async function spawnSession(deps: RunnerDeps, sessionId: string, context:
       logFile: path.join(dir, 'setup.log'),
       timeoutMs: deps.operatorConfig.limits.setupMinutes * 60_000,
       signal: context.signal,
+      wrap: (argv) =>
+        sandboxedArgv(deps, {
+          session: { ...session, workspacePath: workspace.path },
+          adapter,
+          argv,
+          env,
+          cwd: workspace.path,
+        }),
     });
     const ready = await applyUnlessEnded(deps, sessionId, {
       type: 'workspace-ready',

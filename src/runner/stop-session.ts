@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises';
 import type { StopJobPayload } from '../sessions/job-kinds.js';
 import { isTerminal } from '../sessions/session-status.js';
 import { finishTurn, unfinishedTurn } from '../sessions/turn-store.js';
 import { applyUnlessEnded } from './apply-unless-ended.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { turnHandleOf } from './runtimes/turn-handle.js';
+import { homeOf } from './sandboxed-argv.js';
 import { exitFileOf } from './turn-command.js';
 
 /**
@@ -44,6 +46,7 @@ export async function stopSession(deps: RunnerDeps, stop: StopJobPayload): Promi
       costUsd: unfinished.costUsd,
     });
   }
+  await deps.egress?.close(sessionId);
   if (cleanup && session.workspacePath && session.branch) {
     await deps.workspaces.remove({
       sessionId,
@@ -51,5 +54,6 @@ export async function stopSession(deps: RunnerDeps, stop: StopJobPayload): Promi
       branch: session.branch,
     });
   }
+  if (cleanup) await rm(homeOf(deps, sessionId), { recursive: true, force: true });
   await applyUnlessEnded(deps, sessionId, { type: 'ended', status, reason, cleanedUp: cleanup });
 }

@@ -5,22 +5,33 @@ import { agentEnvironment } from './agent-env.js';
 import { agentProfileOf } from './agent-profile.js';
 import type { RunnerDeps } from './runner-deps.js';
 import type { TurnSpec } from './runtimes/runtime.js';
+import { proxyEnvironment } from './sandbox/egress-forwarder.js';
+import { PROXY_PORT } from './sandbox/session-egress.js';
+import { homeOf, sandboxedArgv } from './sandboxed-argv.js';
 import { stateDirOf, turnInputFile } from './turn-files.js';
 
-type Deps = Pick<RunnerDeps, 'env' | 'agentHome' | 'operatorConfig' | 'stateRoot'>;
+type Deps = Pick<
+  RunnerDeps,
+  'env' | 'homesRoot' | 'operatorConfig' | 'stateRoot' | 'sandbox' | 'egress' | 'workspaces'
+>;
 
-/** The agent's whole environment: an allow-list, the adapter's and the operator's variables. */
+/**
+ * The agent's whole environment: an allow-list, the adapter's and the operator's variables, its
+ * session's own HOME and, in the sandbox, the proxy that is its only way out.
+ */
 export function environmentFor(
-  deps: Deps,
-  adapter: AgentAdapter,
+  deps: Pick<Deps, 'env' | 'homesRoot' | 'operatorConfig' | 'sandbox'>,
+  adapter: Pick<AgentAdapter, 'passEnv'>,
   command: Pick<TurnCommand, 'env'>,
+  sessionId: string,
 ): Record<string, string> {
-  return agentEnvironment({
+  const env = agentEnvironment({
     from: deps.env,
-    home: deps.agentHome,
+    home: homeOf(deps, sessionId),
     pass: [...adapter.passEnv, ...deps.operatorConfig.env.pass],
     set: { ...deps.operatorConfig.env.set, ...command.env },
   });
+  return deps.sandbox.kind === 'off' ? env : { ...env, ...proxyEnvironment(PROXY_PORT) };
 }
 
 /** The agent's command line for the turn: the first turn's, or a resumed session's. */
@@ -42,20 +53,23 @@ function commandFor(
   });
 }
 
-/** What the runtime runs: the command, in the worktree, logged to the turn's files. */
-export function turnSpec(
+/** What the runtime runs: the command in its sandbox, in the checkout, logged to the turn's files. */
+export async function turnSpec(
   deps: Deps,
   adapter: AgentAdapter,
   session: Session,
   turn: Turn,
-): TurnSpec {
+): Promise<TurnSpec> {
   const command = commandFor(deps, adapter, session, turn);
+  const env = environmentFor(deps, adapter, command, session.id);
+  const cwd = session.workspacePath!;
   return {
     sessionId: session.id,
     turnId: turn.id,
-    argv: command.argv,
-    env: environmentFor(deps, adapter, command),
-    cwd: session.workspacePath!,
+    argv: await sandboxedArgv(deps, { session, adapter, argv: command.argv, env, cwd }),
+    program: command.argv[0],
+    env,
+    cwd,
     logFile: turn.logPath,
     exitFile: exitFileOf(turn),
     stdinFile: command.stdinFile,

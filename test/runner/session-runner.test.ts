@@ -348,9 +348,12 @@ describe('many sessions and restarts', () => {
     await h.host.stop();
     await h.db.update(sessions).set({ status: 'closed' }).where(eq(sessions.id, s.id));
     const mirror = path.join(h.root, 'workspaces', 'mirrors', `${s.repositoryId}.git`);
-    expect(await git(mirror, ['branch', '--list', s.branch!])).toContain(s.branch);
+    // The mirror keeps what it took from the session's own checkout under the session's id.
+    const taken = ['for-each-ref', '--format=%(refname)', `refs/orchestrator/sessions/${s.id}`];
+    expect(await git(mirror, taken)).toContain(s.id);
+    expect(existsSync(s.workspacePath!)).toBe(true);
     await h.restartHost();
     expect(existsSync(s.workspacePath!)).toBe(false);
-    expect(await git(mirror, ['branch', '--list', s.branch!])).toBe('');
+    expect(await git(mirror, taken)).toBe('');
   });
 });

@@ -58,6 +58,11 @@ export interface AgentAdapter {
   readonly binary: string;
   /** Environment variable names passed through from the app's environment when set. */
   readonly passEnv: readonly string[];
+  /**
+   * Hosts the agent reaches from its sandbox: its model's API (egress-allow.ts entries). The
+   * operator adds more under `egress.allow`; an endpoint variable passed to it is added too.
+   */
+  readonly egress: readonly string[];
   firstTurn(input: FirstTurnInput): TurnCommand;
   nextTurn(input: NextTurnInput): TurnCommand;
   /** A fresh parser per turn: one output line in, zero or more events out. */

@@ -17,6 +17,7 @@ import type { AgentAdapter, AgentEvent, AgentProfile } from './adapter.js';
 export const aiderAdapter: AgentAdapter = {
   name: 'aider',
   binary: 'aider',
+  egress: ['api.openai.com', 'api.anthropic.com', 'openrouter.ai'],
   passEnv: [
     'ANTHROPIC_API_KEY',
     'OPENAI_API_KEY',

@@ -30,6 +30,7 @@ export const CLAUDE_ENV: Readonly<Record<string, string>> = {
 export const claudeCodeAdapter: AgentAdapter = {
   name: 'claude-code',
   binary: 'claude',
+  egress: ['api.anthropic.com'],
   passEnv: [
     'ANTHROPIC_API_KEY',
     'ANTHROPIC_AUTH_TOKEN',

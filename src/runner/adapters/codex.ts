@@ -22,6 +22,7 @@ import { shorten } from './tool-summary.js';
 export const codexAdapter: AgentAdapter = {
   name: 'codex',
   binary: 'codex',
+  egress: ['api.openai.com', 'chatgpt.com'],
   passEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME'],
 
   firstTurn({ promptFile, profile }) {

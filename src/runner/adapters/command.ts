@@ -35,6 +35,7 @@ export function createCommandAdapter(input: CommandAgentDefinitionInput): AgentA
     name: definition.name,
     binary: definition.binary ?? program,
     passEnv: definition.passEnv,
+    egress: [],
     firstTurn({ workdir, promptFile, profile }) {
       const values = { workdir, promptFile, model: profile.model };
       return {

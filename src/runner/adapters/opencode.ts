@@ -26,6 +26,7 @@ import { shorten, summarizeToolInput } from './tool-summary.js';
 export const opencodeAdapter: AgentAdapter = {
   name: 'opencode',
   binary: 'opencode',
+  egress: ['api.anthropic.com', 'api.openai.com', 'openrouter.ai', 'models.dev'],
   passEnv: [
     'ANTHROPIC_API_KEY',
     'OPENAI_API_KEY',

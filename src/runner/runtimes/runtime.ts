@@ -8,8 +8,10 @@ export interface TurnSpec {
   /** Validated session id (see names.ts); names the tmux window. */
   sessionId: string;
   turnId: number;
-  /** argv[0] is the program; never a shell string. */
+  /** argv[0] is the program (the sandbox's, which runs the agent's); never a shell string. */
   argv: string[];
+  /** The agent's own program, when argv[0] is the sandbox's. */
+  program?: string | undefined;
   /** The whole environment of the agent (already allow-listed). */
   env: Record<string, string>;
   cwd: string;

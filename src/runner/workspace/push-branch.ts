@@ -30,7 +30,7 @@ export async function pushBranch(deps: WorkspaceDeps, input: PushInput): Promise
   return explain(context, `could not push '${branch}' to ${repoLabel(repo)}`, async () => {
     const headSha = await resolveRef(git, worktree, 'HEAD');
     if (!headSha) throw new WorkspaceError(`session ${sessionId} has no commit to push`, context);
-    const status = await pushHead(deps, worktree, input, context);
+    const status = await pushSource(deps, worktree, input, 'HEAD', context);
     await setLease(git, worktree, branch, headSha);
     await git(worktree, ['update-ref', `refs/remotes/origin/${branch}`, headSha]);
     const pushed = status[0] !== '=';
@@ -39,19 +39,23 @@ export async function pushBranch(deps: WorkspaceDeps, input: PushInput): Promise
   });
 }
 
-// git's porcelain status of the branch's ref, as its tab-separated fields.
-async function pushHead(
-  { git, mirrors }: WorkspaceDeps,
-  worktree: string,
+/**
+ * Pushes `source` (a ref of the repository at cwd) to the branch, with the branch's lease; git's
+ * porcelain status of the branch's ref, as its tab-separated fields.
+ */
+export async function pushSource(
+  { git, mirrors }: Pick<WorkspaceDeps, 'git' | 'mirrors'>,
+  cwd: string,
   { repo, branch, auth }: PushInput,
+  source: string,
   context: WorkspaceErrorContext,
 ): Promise<string[]> {
   const target = `refs/heads/${branch}`;
   // The agent may rebase, so the push may rewrite the branch, but only from the commit this
   // runner last saw there; a plain push when it knows none (nothing is overwritten then).
-  const lease = await resolveRef(git, worktree, leaseRef(branch));
+  const lease = await resolveRef(git, cwd, leaseRef(branch));
   const result = await mirrors.remote(
-    worktree,
+    cwd,
     repo,
     auth,
     [
@@ -60,14 +64,14 @@ async function pushHead(
       '--no-verify',
       ...(lease ? [`--force-with-lease=${target}:${lease}`] : []),
       repo.cloneUrl,
-      `HEAD:${target}`,
+      `${source}:${target}`,
     ],
     [1],
   );
   const status = result.stdout
     .split('\n')
     .map((line) => line.split('\t'))
-    .find((fields) => fields[1] === `HEAD:${target}`);
+    .find((fields) => fields[1] === `${source}:${target}`);
   if (status?.[0] === '!') {
     const why = status[2] ?? '';
     const plain = Object.entries(REJECTIONS).find(([key]) => why.includes(key))?.[1];

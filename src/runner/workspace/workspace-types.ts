@@ -79,6 +79,8 @@ export interface FetchInput {
 }
 
 export interface Workspaces {
+  /** What a sandbox of the repository's sessions reads besides their checkout (borrowed objects). */
+  readOnlyFor(repositoryId: number): string[];
   /** Fetches (or first creates) the mirror and adds the session's worktree; a retry returns the same one. */
   create(input: CreateInput): Promise<CreatedWorkspace>;
   /**

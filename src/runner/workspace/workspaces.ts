@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { assertSessionId } from '../names.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { commitAll } from './commit-all.js';
 import { createWorktree } from './create-worktree.js';
 import { existingWorktree } from './existing-worktree.js';
@@ -19,6 +20,12 @@ import { createKeyedMutex } from './keyed-mutex.js';
 import { listSessions } from './list-sessions.js';
 import { createMirrors } from './mirrors.js';
 import { createOverlays } from './overlays.js';
+import type { OwnCheckoutDeps } from './own-checkout-deps.js';
+import { collectAgentWork, ownCheckout } from './own-collect.js';
+import { commitOwnCheckout } from './own-commit.js';
+import { createOwnCheckout } from './own-create.js';
+import { pushOwnCheckout } from './own-push.js';
+import { removeOwnCheckout } from './own-remove.js';
 import { pushBranch } from './push-branch.js';
 import { removeWorktree } from './remove-worktree.js';
 import type { WorkspaceDeps } from './workspace-deps.js';
@@ -64,6 +71,12 @@ export interface WorkspacesOptions {
    * overlays.ts; Linux, permission to mount).
    */
   checkout?: WorkspaceCheckout;
+  /**
+   * Where the agents run. With a sandbox, each session gets a checkout of its own whose git data
+   * the runner never reads outside it (own-checkout-deps.ts); without one, a worktree of the
+   * mirror.
+   */
+  sandbox?: Sandbox;
 }
 
 export function createWorkspaces({
@@ -72,6 +85,7 @@ export function createWorkspaces({
   identity = DEFAULT_IDENTITY,
   timeoutMs = 600_000,
   checkout = 'worktree',
+  sandbox,
 }: WorkspacesOptions): Workspaces {
   const mirrorsDir = path.resolve(root, 'mirrors');
   const sessionsDir = path.resolve(root, 'sessions');
@@ -87,7 +101,15 @@ export function createWorkspaces({
     sessionsDir,
     pathFor: (sessionId) => path.join(sessionsDir, assertSessionId(sessionId)),
   };
+  if (sandbox && sandbox.kind !== 'off') {
+    if (checkout === 'overlay') throw new Error(OVERLAY_NEEDS_NO_SANDBOX);
+    return ownCheckouts(
+      { ...deps, sandbox, recordsDir: path.resolve(root, 'checkouts') },
+      identity,
+    );
+  }
   return {
+    readOnlyFor: () => [],
     create: (input) => createWorktree(deps, input),
     remove: (input) => removeWorktree(deps, input),
     commitAll: (input) => commitAll(deps, input),
@@ -100,5 +122,26 @@ export function createWorkspaces({
     async check() {
       await deps.overlays?.check();
     },
+  };
+}
+
+const OVERLAY_NEEDS_NO_SANDBOX =
+  'WORKSPACE_CHECKOUT=overlay is not yet available with the sandbox: use WORKSPACE_CHECKOUT=worktree, or SANDBOX=off';
+
+/** Workspaces as checkouts of their own, for sessions that run in a sandbox. */
+function ownCheckouts(deps: OwnCheckoutDeps, identity: GitIdentity): Workspaces {
+  const ready = async (sessionId: string) => (await ownCheckout(deps, sessionId)).checkout;
+  return {
+    readOnlyFor: (repositoryId) => [path.join(deps.mirrors.pathOf(repositoryId), 'objects')],
+    create: (input) => createOwnCheckout(deps, input, identity),
+    remove: (input) => removeOwnCheckout(deps, input),
+    commitAll: (input) => commitOwnCheckout(deps, input, identity),
+    push: (input) => pushOwnCheckout(deps, input, identity),
+    fetch: (input) => fetchMirror(deps, input),
+    headSha: (sessionId) => collectAgentWork(deps, sessionId, identity),
+    pathFor: deps.pathFor,
+    listSessions: () => listSessions(deps.sessionsDir),
+    ready,
+    check: async () => {},
   };
 }
