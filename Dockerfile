@@ -14,9 +14,11 @@ RUN npm run build
 
 # Runtime: production dependencies, the compiled app, its migrations and app manifest.
 FROM node:${NODE_VERSION}-bookworm-slim
-# The runner drives git and tmux; git needs ca-certificates to fetch and push over HTTPS.
+# The runner drives git and tmux, and runs every agent turn in a bubblewrap sandbox; git needs
+# ca-certificates to fetch and push over HTTPS. The sandbox needs user namespaces: run the image
+# with --security-opt seccomp=unconfined --security-opt apparmor=unconfined (see the README).
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git tmux ca-certificates \
+  && apt-get install -y --no-install-recommends git tmux bubblewrap ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production \

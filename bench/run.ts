@@ -12,6 +12,7 @@ import { apiBudget } from './api-budget.js';
 import { githubOutage } from './github-outage.js';
 import { memory } from './memory.js';
 import { reactionLatency } from './reaction-latency.js';
+import { sandboxCost } from './sandbox-cost.js';
 import { scale } from './scale.js';
 import { spawnCost } from './spawn-cost.js';
 import { runAllCleanups } from './support/cleanup.js';
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   webhookFlood,
   memory,
   githubOutage,
+  sandboxCost,
 ];
 const HEADLINE = ['metric', 'value', 'target / peer', 'verdict'];
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));

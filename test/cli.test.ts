@@ -51,6 +51,7 @@ describe('agent-orchestrator CLI', () => {
         WEBHOOK_SECRET: 'overlay-test-secret',
         PORT: '0',
         WORKSPACE_CHECKOUT: 'overlay',
+        SANDBOX: 'off',
         WORKSPACE_ROOT: path.join(dir, 'odd:root'),
       },
       dir,
@@ -59,6 +60,41 @@ describe('agent-orchestrator CLI', () => {
     expect(code).toBe(78);
     expect(cli.output()).toContain(
       "Configuration error: WORKSPACE_CHECKOUT: overlay cannot use a WORKSPACE_ROOT with ',' or ':'",
+    );
+  });
+
+  it("refuses to start where the agents' sandbox cannot be built, saying what to do", async () => {
+    const dir = tempDir();
+    const env = {
+      APP_ID: '1',
+      PRIVATE_KEY: generatePrivateKey(),
+      WEBHOOK_SECRET: 'sandbox-test-secret',
+      PORT: '0',
+      DATA_DIR: path.join(dir, 'data'),
+    };
+    // A host where no process may create a user namespace (a container's default profile).
+    const noUserNamespaces = [
+      'unshare',
+      '--user',
+      '--map-root-user',
+      'sh',
+      '-c',
+      'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"',
+      'sh',
+    ];
+    const cli = runCli(['start'], env, dir, noUserNamespaces);
+    expect((await cli.exited).code).toBe(78);
+    expect(cli.output()).toContain(
+      "Configuration error: SANDBOX: the agents' sandbox (bubblewrap) cannot be built on this host",
+    );
+    expect(cli.output()).toContain('user namespaces');
+    expect(cli.output()).toContain('SANDBOX=off');
+
+    // With overlay, the start names the combination that is not there yet.
+    const overlay = runCli(['start'], { ...env, WORKSPACE_CHECKOUT: 'overlay' }, dir);
+    expect((await overlay.exited).code).toBe(78);
+    expect(overlay.output()).toContain(
+      'Configuration error: WORKSPACE_CHECKOUT: WORKSPACE_CHECKOUT=overlay is not yet available with the sandbox',
     );
   });
 

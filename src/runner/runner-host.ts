@@ -75,15 +75,20 @@ export async function startRunnerHost(options: RunnerHostOptions) {
   mkdirSync(stateRoot, { recursive: true });
 
   const sandbox = await startSandbox(options, runnerLog);
-  const workspaces = createWorkspaces({
-    root: options.workspaceRoot,
-    log: runnerLog,
-    checkout: options.workspaceCheckout ?? 'worktree',
-    sandbox,
-  });
-  await workspaces.check().catch((error: Error) => {
-    throw new SettingsError('WORKSPACE_CHECKOUT', error.message, { cause: error });
-  });
+  const workspaces = await Promise.resolve()
+    .then(async () => {
+      const made = createWorkspaces({
+        root: options.workspaceRoot,
+        log: runnerLog,
+        checkout: options.workspaceCheckout ?? 'worktree',
+        sandbox,
+      });
+      await made.check();
+      return made;
+    })
+    .catch((error: Error) => {
+      throw new SettingsError('WORKSPACE_CHECKOUT', error.message, { cause: error });
+    });
   const runtime =
     options.runtime ??
     (options.operatorConfig.runtime === 'tmux'

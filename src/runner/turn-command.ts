@@ -43,10 +43,17 @@ function commandFor(
 ): TurnCommand {
   const { profile } = agentProfileOf(session, configOf(session), deps.operatorConfig);
   const input = turnInputFile(stateDirOf(deps.stateRoot, session.id), turn);
+  const sandboxed = deps.sandbox.kind !== 'off';
   if (turn.number === 1)
-    return adapter.firstTurn({ workdir: session.workspacePath!, promptFile: input, profile });
+    return adapter.firstTurn({
+      workdir: session.workspacePath!,
+      promptFile: input,
+      profile,
+      sandboxed,
+    });
   return adapter.nextTurn({
     workdir: session.workspacePath!,
+    sandboxed,
     messageFile: input,
     sessionRef: session.agentSessionRef,
     profile,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,14 @@ const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import
  * whole app in-process: webhooks from a local GitHub, the embedded runner, a fake agent.
  * UPDATE_SCREENSHOT=1 writes the screenshot to docs/dashboard.png; otherwise to a temp dir.
  */
+/** The file the held agent waits for, in its HOME. */
+const GATE = 'let-the-agent-finish';
+
 describe('the dashboard in a browser', () => {
   let h: InProcess;
   let context: BrowserContext;
   let page: Page;
   let dir: string;
-  let gate: string;
   // What the browser refused under the Content-Security-Policy: the dashboard must need nothing.
   const refused: string[] = [];
 
@@ -27,7 +29,6 @@ describe('the dashboard in a browser', () => {
     // Daily limits of the repository's own, for the spend section to show against.
     h = await startInProcess({ repoConfig: { limits: { perDay: { costUsd: 2, turns: 40 } } } });
     dir = mkdtempSync(path.join(tmpdir(), 'ao-browser-'));
-    gate = path.join(dir, 'let-the-agent-finish');
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-background-networking'],
@@ -40,10 +41,12 @@ describe('the dashboard in a browser', () => {
     });
   });
   afterAll(async () => {
-    if (gate) {
-      // The held agent is a process of its own: let it end before its folder goes.
-      writeFileSync(gate, '');
-      if (await h?.sessionFor(105)) await h.waitForSession(105, ['waiting', 'needs_human']);
+    const held = await h?.sessionFor(105);
+    if (held) {
+      // The held agent is a process of its own: let it end before its folder goes. The gate is
+      // in its HOME, which its sandbox shares.
+      writeFileSync(path.join(h.workspaceRoot, 'homes', held.id, GATE), '');
+      await h.waitForSession(105, ['waiting', 'needs_human']);
     }
     // The app first, while the page still follows its stream: open streams must not hold it up.
     await h?.cleanup();
@@ -158,8 +161,7 @@ describe('the dashboard in a browser', () => {
     // Needs a human: the agent's turn fails.
     await label(104, 'Export widgets as CSV', 'FAKE: fail');
     // Working: the agent is held until the test ends.
-    mkdirSync(path.dirname(gate), { recursive: true });
-    await label(105, 'Dark mode for the settings page', `FAKE: until-file ${gate}`);
+    await label(105, 'Dark mode for the settings page', `FAKE: until-file ~/${GATE}`);
     await h.waitForSession(102, ['merged']);
     await h.waitForSession(103, ['stopped']);
     await h.waitForSession(104, ['needs_human']);

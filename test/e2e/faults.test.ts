@@ -39,11 +39,10 @@ describe('faults: the real server on Postgres', () => {
   }, 120_000);
 
   it('SIGKILL mid-turn, then a restart: the turn is adopted and a message sent meanwhile arrives once', async () => {
-    const release = path.join(w.root, 'release-51');
     const labelId = randomUUID();
     await w.deliver(
       'issues',
-      w.labelled(51, 'Slow work', `Take your time.\n\nFAKE: until-file ${release}`),
+      w.labelled(51, 'Slow work', 'Take your time.\n\nFAKE: until-file ~/release-51'),
       labelId,
     );
     let s = await w.waitForSession(51, ['working'], async (x) =>
@@ -86,7 +85,8 @@ describe('faults: the real server on Postgres', () => {
     expect((await w.session(s.id)).status).toBe('working');
 
     // The old turn ends: both messages go to the agent together, in one next turn, once.
-    writeFileSync(release, '');
+    // In the agent's HOME: the one folder of the host its sandbox shares besides its checkout.
+    writeFileSync(path.join(w.workspaceRoot, 'homes', s.id, 'release-51'), '');
     s = await w.waitForSession(51, ['waiting'], async (x) => (await w.turnsFinished(x.id)) === 2);
     const next = await w.show(s.branch!, 'agent-next.md');
     expect(occurrences(next, 'MARKER-COMMENT also handle empty files')).toBe(1);

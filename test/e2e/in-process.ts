@@ -68,6 +68,8 @@ export async function startInProcess(setup: WorldSetup = {}) {
     db,
     until,
     sessionFor,
+    /** Where the runner keeps mirrors, checkouts and the sessions' HOMEs. */
+    workspaceRoot: settings.workspaceRoot,
     async waitForSession(
       issueNumber: number,
       statuses: SessionStatus[],

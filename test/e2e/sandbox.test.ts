@@ -77,50 +77,54 @@ describe('the sandbox, attacked by a probe agent through the built app', () => {
     rmSync(evidence, { recursive: true, force: true });
   }, 60_000);
 
-  it('every attempt fails; the probe’s own commit reaches the origin and opens the PR', async () => {
-    // Another session, whose checkout, HOME and state the probe goes after.
-    await w.deliver('issues', w.labelled(70, 'An ordinary task'));
-    const other = await w.waitForSession(70, ['waiting'], (s) => Boolean(s.prNumber), LONG);
+  it(
+    'every attempt fails; the probe’s own commit reaches the origin and opens the PR',
+    async () => {
+      // Another session, whose checkout, HOME and state the probe goes after.
+      await w.deliver('issues', w.labelled(70, 'An ordinary task'));
+      const other = await w.waitForSession(70, ['waiting'], (s) => Boolean(s.prNumber), LONG);
 
-    w.github.setFile(REPOSITORY, '.github/agent.yml', 'agent: probe\n');
-    const body = [
-      'Please fix the widget.',
-      `PROBE-OTHER: ${other.id}`,
-      `PROBE-EVIDENCE: ${evidence}`,
-      `PROBE-NONCE: ${nonce}`,
-      `PROBE-ALLOWED: 127.0.0.1:${allowedPort}`,
-    ].join('\n');
-    await w.deliver('issues', w.labelled(71, 'Fix the widget', body));
-    const probe = await w.waitForSession(71, ['waiting'], (s) => Boolean(s.prNumber), LONG);
+      w.github.setFile(REPOSITORY, '.github/agent.yml', 'agent: probe\n');
+      const body = [
+        'Please fix the widget.',
+        `PROBE-OTHER: ${other.id}`,
+        `PROBE-EVIDENCE: ${evidence}`,
+        `PROBE-NONCE: ${nonce}`,
+        `PROBE-ALLOWED: 127.0.0.1:${allowedPort}`,
+      ].join('\n');
+      await w.deliver('issues', w.labelled(71, 'Fix the widget', body));
+      const probe = await w.waitForSession(71, ['waiting'], (s) => Boolean(s.prNumber), LONG);
 
-    // Its report, its commit and the change it left all reached the origin's branch.
-    const report = JSON.parse(await w.show(probe.branch!, 'probe-report.json')) as Attempt[];
-    expect(await w.show(probe.branch!, 'fix.txt')).toBe('the fix\n');
-    expect(await w.show(probe.branch!, 'leftover.txt')).toContain('left for the runner');
-    const attacks = report.filter((entry) => !entry.ordinary);
-    expect(attacks.length).toBeGreaterThanOrEqual(20);
-    expect(attacks.filter((entry) => entry.got)).toEqual([]);
-    // A write that seemed to work inside landed in the sandbox's own /tmp, not on the host.
-    for (const { wrote } of attacks) if (wrote) expect(existsSync(wrote), wrote).toBe(false);
-    expect(JSON.stringify(report)).not.toContain(secret);
-    // The ordinary path: the one host the operator allowed is reached through the proxy.
-    expect(report.find((entry) => entry.ordinary)).toMatchObject({ got: true });
+      // Its report, its commit and the change it left all reached the origin's branch.
+      const report = JSON.parse(await w.show(probe.branch!, 'probe-report.json')) as Attempt[];
+      expect(await w.show(probe.branch!, 'fix.txt')).toBe('the fix\n');
+      expect(await w.show(probe.branch!, 'leftover.txt')).toContain('left for the runner');
+      const attacks = report.filter((entry) => !entry.ordinary);
+      expect(attacks.length).toBeGreaterThanOrEqual(20);
+      expect(attacks.filter((entry) => entry.got)).toEqual([]);
+      // A write that seemed to work inside landed in the sandbox's own /tmp, not on the host.
+      for (const { wrote } of attacks) if (wrote) expect(existsSync(wrote), wrote).toBe(false);
+      expect(JSON.stringify(report)).not.toContain(secret);
+      // The ordinary path: the one host the operator allowed is reached through the proxy.
+      expect(report.find((entry) => entry.ordinary)).toMatchObject({ got: true });
 
-    // Nothing it planted ran outside its sandbox, and nothing went to the redirect.
-    expect(readdirSync(evidence).filter((name) => name.startsWith('filter-ran'))).toEqual([]);
-    expect(
-      execFileSync('git', ['for-each-ref'], { cwd: path.join(evidence, 'evil.git') }).toString(),
-    ).toBe('');
-    // The other session's branch on the origin holds nothing of the probe's.
-    await expect(w.show(other.branch!, 'PWNED.txt')).rejects.toThrow();
+      // Nothing it planted ran outside its sandbox, and nothing went to the redirect.
+      expect(readdirSync(evidence).filter((name) => name.startsWith('filter-ran'))).toEqual([]);
+      expect(
+        execFileSync('git', ['for-each-ref'], { cwd: path.join(evidence, 'evil.git') }).toString(),
+      ).toBe('');
+      // The other session's branch on the origin holds nothing of the probe's.
+      await expect(w.show(other.branch!, 'PWNED.txt')).rejects.toThrow();
 
-    // What it left behind ended with its turn.
-    expect(hostProcessesWith(`probe-leftover-${nonce}`)).toEqual([]);
+      // What it left behind ended with its turn.
+      expect(hostProcessesWith(`probe-leftover-${nonce}`)).toEqual([]);
 
-    // The hosts it was refused are on its timeline.
-    const refused = (await w.events(probe.id)).filter((e) => e.kind === 'egress-refused');
-    expect(refused.map((e) => `${e.data.host}:${e.data.port}`)).toEqual(
-      expect.arrayContaining(['example.com:443', '127.0.0.1:5432']),
-    );
-  }, 2 * LONG);
+      // The hosts it was refused are on its timeline.
+      const refused = (await w.events(probe.id)).filter((e) => e.kind === 'egress-refused');
+      expect(refused.map((e) => `${e.data.host}:${e.data.port}`)).toEqual(
+        expect.arrayContaining(['example.com:443', '127.0.0.1:5432']),
+      );
+    },
+    2 * LONG,
+  );
 });

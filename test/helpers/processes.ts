@@ -23,8 +23,15 @@ export interface CliProcess {
 }
 
 /** Runs `agent-orchestrator <args>` from the sources in a child process with only the given env. */
-export function runCli(args: string[], env: Record<string, string>, cwd: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+/** Runs the CLI from source; `wrapper` is a command line it runs under (e.g. `unshare ...`). */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  wrapper: readonly string[] = [],
+): CliProcess {
+  const argv = [...wrapper, process.execPath, '--import', TSX, CLI, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

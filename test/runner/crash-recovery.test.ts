@@ -109,8 +109,9 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
     runner = await startRunner();
     // One turn outlives the crash and the restart (until the test lets it end); the other ends
     // while no runner is there.
-    const release = path.join(path.dirname(env.DATA_DIR!), 'release-long-turn');
-    const long = (await create(1, `FAKE: until-file ${release}`))!;
+    // In the agent's HOME: the one folder of the host its sandbox shares besides its checkout.
+    const long = (await create(1, 'FAKE: until-file ~/release-long-turn'))!;
+    const release = path.join(env.DATA_DIR!, 'workspaces', 'homes', long.id, 'release-long-turn');
     const short = (await create(2, 'FAKE: slow 1500'))!;
     const running = async (id: string) => {
       const [turn] = await turnsOf(id);

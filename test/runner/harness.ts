@@ -19,6 +19,7 @@ import { createJobQueue } from '../../src/jobs/queue.js';
 import { type OperatorConfig, operatorConfigSchema } from '../../src/operator-config.js';
 import { type RunnerHost, startRunnerHost } from '../../src/runner/runner-host.js';
 import type { Runtime } from '../../src/runner/runtimes/runtime.js';
+import type { SandboxKind } from '../../src/runner/sandbox/sandbox.js';
 import type { WorkspaceCheckout } from '../../src/runner/workspace/workspaces.js';
 import type { RepoConfig } from '../../src/sessions/repo-config.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
@@ -57,6 +58,8 @@ export interface HarnessOptions {
   /** Added to the environment the runner takes agents' variables from. */
   env?: Record<string, string>;
   workspaceCheckout?: WorkspaceCheckout;
+  /** Where turns run (default bwrap, as in production). */
+  sandbox?: SandboxKind;
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -89,6 +92,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     dataDir: root,
     workspaceRoot: path.join(root, 'workspaces'),
     workspaceCheckout: options.workspaceCheckout ?? 'worktree',
+    sandbox: options.sandbox ?? 'bwrap',
     maxSessions: options.maxSessions ?? 4,
     log,
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...APP_SECRETS, ...options.env },

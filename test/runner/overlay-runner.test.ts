@@ -9,7 +9,8 @@ import { type Harness, REPOSITORY, startHarness } from './harness.js';
 describe('a session on an overlay worktree', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ workspaceCheckout: 'overlay' });
+    // Overlays are worktrees of the mirror, which only an unsandboxed runner uses.
+    h = await startHarness({ workspaceCheckout: 'overlay', sandbox: 'off' });
   });
   afterAll(() => h?.cleanup());
 

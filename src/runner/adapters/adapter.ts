@@ -28,6 +28,8 @@ export interface AgentProfile {
 
 export interface FirstTurnInput {
   workdir: string;
+  /** The turn runs in the runner's sandbox, as a user that is not root. */
+  sandboxed?: boolean | undefined;
   /** The whole prompt, as a file. */
   promptFile: string;
   profile: AgentProfile;
@@ -35,6 +37,8 @@ export interface FirstTurnInput {
 
 export interface NextTurnInput {
   workdir: string;
+  /** The turn runs in the runner's sandbox, as a user that is not root. */
+  sandboxed?: boolean | undefined;
   /** The message(s) for this turn, as a file. */
   messageFile: string;
   /** The agent's own session reference from an earlier turn, when it gave one. */

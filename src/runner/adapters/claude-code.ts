@@ -2,9 +2,9 @@ import type { AgentAdapter, AgentProfile, TurnCommand } from './adapter.js';
 import { createClaudeStreamParser } from './claude-stream-parser.js';
 
 /**
- * Tools the agent may use without asking. Headless there is nobody to ask, so anything else is
- * denied. `--dangerously-skip-permissions` would be simpler, but the CLI refuses it as root, which
- * is how our runners run. Names a CLI version does not know (LS, MultiEdit and TodoWrite were
+ * Tools the agent may use without asking when it runs unsandboxed. Headless there is nobody to
+ * ask, so anything else is denied. In the sandbox it runs as a user that is not root, and there
+ * the CLI accepts `--permission-mode bypassPermissions`: every tool, the sandbox being the bound. Names a CLI version does not know (LS, MultiEdit and TodoWrite were
  * replaced in later versions) are ignored by it.
  */
 export const CLAUDE_ALLOWED_TOOLS = [
@@ -53,21 +53,28 @@ export const claudeCodeAdapter: AgentAdapter = {
     'NO_PROXY',
   ],
 
-  firstTurn({ promptFile, profile }) {
-    return command(profile, [], promptFile);
+  firstTurn({ promptFile, profile, sandboxed }) {
+    return command(profile, [], promptFile, sandboxed);
   },
 
-  nextTurn({ messageFile, sessionRef, profile }) {
+  nextTurn({ messageFile, sessionRef, profile, sandboxed }) {
     // Without a session ref, the most recent conversation in the worktree is the one to continue.
-    return command(profile, sessionRef ? ['--resume', sessionRef] : ['--continue'], messageFile);
+    const resume = sessionRef ? ['--resume', sessionRef] : ['--continue'];
+    return command(profile, resume, messageFile, sandboxed);
   },
 
   createParser: createClaudeStreamParser,
 };
 
-function command(profile: AgentProfile, resume: string[], stdinFile: string): TurnCommand {
+function command(
+  profile: AgentProfile,
+  resume: string[],
+  stdinFile: string,
+  sandboxed = false,
+): TurnCommand {
   const argv = ['claude', '-p', '--output-format', 'stream-json', '--verbose'];
-  argv.push('--permission-mode', 'acceptEdits', '--allowedTools', CLAUDE_ALLOWED_TOOLS.join(','));
+  if (sandboxed) argv.push('--permission-mode', 'bypassPermissions');
+  else argv.push('--permission-mode', 'acceptEdits', '--allowedTools', CLAUDE_ALLOWED_TOOLS.join(','));
   if (profile.model) argv.push('--model', profile.model);
   if (profile.mcpConfig) argv.push('--mcp-config', profile.mcpConfig);
   // One token, so text starting with a dash is never read as an option.

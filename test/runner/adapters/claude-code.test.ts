@@ -30,6 +30,14 @@ describe('claude-code adapter', () => {
     expect(argv.join(' ')).not.toContain('dangerously');
   });
 
+  it('in the sandbox, as a user that is not root, lets the agent use every tool', () => {
+    const first = claudeCodeAdapter.firstTurn({ ...firstTurn(), sandboxed: true }).argv;
+    expect(first).toEqual([...BASE.slice(0, 5), '--permission-mode', 'bypassPermissions']);
+    const next = claudeCodeAdapter.nextTurn({ ...nextTurn('abc'), sandboxed: true }).argv;
+    expect(next).toContain('bypassPermissions');
+    expect(next).not.toContain('--allowedTools');
+  });
+
   it('passes the model, the MCP file and the instructions from the profile', () => {
     const command = claudeCodeAdapter.firstTurn(
       firstTurn({
