@@ -17,6 +17,8 @@ export interface GitCall {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
+  /** The command line of the process that started it (the server's, an agent's...). */
+  parent: string;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function createGitShim() {
       `printf '%s\\0' "$@" > '${log}/'"$id.argv"`,
       `env -0 > '${log}/'"$id.env"`,
       `pwd -P > '${log}/'"$id.cwd"`,
+      `tr '\\0' ' ' < /proc/$PPID/cmdline > '${log}/'"$id.parent"`,
       `exec '${real}' "$@"`,
       '',
     ].join('\n'),
@@ -63,7 +66,8 @@ export async function createGitShim() {
             ]),
           );
           const cwd = readFileSync(`${base}.cwd`, 'utf8').trim();
-          return { argv: fields('argv'), env, cwd };
+          const parent = readFileSync(`${base}.parent`, 'utf8').trim();
+          return { argv: fields('argv'), env, cwd, parent };
         })
         .filter((call) => !real || call.cwd === real || call.cwd.startsWith(`${real}/`));
     },
