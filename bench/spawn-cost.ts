@@ -17,6 +17,7 @@ import { createJobQueue } from '../src/jobs/queue.js';
 import { createWorker } from '../src/jobs/worker.js';
 import { operatorConfigSchema } from '../src/operator-config.js';
 import { createAdapterRegistry } from '../src/runner/adapters/index.js';
+import { GITHUB_COM } from '../src/runner/remote-url.js';
 import { createProcessRuntime } from '../src/runner/runtimes/process-runtime.js';
 import { createSandbox } from '../src/runner/sandbox/create-sandbox.js';
 import { createSessionJobs } from '../src/runner/session-jobs.js';
@@ -69,7 +70,7 @@ function mountsUnder(dir: string): string[] {
 
 /** The runner must never need GitHub here: the sessions have no installation. */
 const noGitHub: RunnerGitHub = {
-  installationToken: () => Promise.reject(new Error('no GitHub in this benchmark')),
+  gitToken: () => Promise.reject(new Error('no GitHub in this benchmark')),
   findPullRequest: () => Promise.reject(new Error('no GitHub in this benchmark')),
   openPullRequest: () => Promise.reject(new Error('no GitHub in this benchmark')),
   commentOnIssue: () => Promise.reject(new Error('no GitHub in this benchmark')),
@@ -215,6 +216,7 @@ export const spawnCost: Benchmark = {
         runtime: createProcessRuntime({ log: log0 }),
         adapterFor: createAdapterRegistry({ agents: agents.agents }),
         github: noGitHub,
+        githubHost: GITHUB_COM,
         operatorConfig,
         runnerId,
         stateRoot: path.join(workspaceRoot, 'state'),

@@ -205,6 +205,15 @@ export function githubApiUrl(settings: Pick<Settings, 'github'>): string {
   return host ? `${protocol}://${host}/api/v3` : 'https://api.github.com';
 }
 
+/** Where git reaches the repositories (and sends its tokens): github.com, or GitHub Enterprise. */
+export function githubGitHost(settings: Pick<Settings, 'github'>): {
+  protocol: 'https' | 'http';
+  host: string;
+} {
+  const { host, protocol } = settings.github;
+  return host ? { protocol, host } : { protocol: 'https', host: 'github.com' };
+}
+
 function readPrivateKey(inline: string | undefined, file: string | undefined): string | undefined {
   if (inline) {
     const key = normalizePem(inline);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { githubApiUrl, loadSettings, SettingsError } from '../src/settings.js';
+import { githubApiUrl, githubGitHost, loadSettings, SettingsError } from '../src/settings.js';
 
 const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n';
 
@@ -30,6 +30,7 @@ describe('loadSettings', () => {
     expect(settings.maxSessions).toBe(4);
     expect(settings.webhookSecret).toBe('development');
     expect(githubApiUrl(settings)).toBe('https://api.github.com');
+    expect(githubGitHost(settings)).toEqual({ protocol: 'https', host: 'github.com' });
   });
 
   it('reads every contract variable', () => {
@@ -54,6 +55,7 @@ describe('loadSettings', () => {
     });
     expect(settings.app).toEqual({ id: 123, privateKey: pem });
     expect(githubApiUrl(settings)).toBe('http://github.example.com/api/v3');
+    expect(githubGitHost(settings)).toEqual({ protocol: 'http', host: 'github.example.com' });
     expect(settings).toMatchObject({
       port: 8080,
       host: '127.0.0.1',

@@ -11,7 +11,7 @@ import { createOrigin } from '../../test/helpers/git.js';
 import { type RecordedCall, startLocalGitHub } from '../../test/helpers/local-github.js';
 import type { CleanupStack } from './cleanup.js';
 import { SECRET, startOrchestratorProcess } from './orchestrator.js';
-import { deliver, payload, REPOSITORY, REPOSITORY_ID } from './payloads.js';
+import { deliver, INSTALLATION_ID, payload, REPOSITORY, REPOSITORY_ID } from './payloads.js';
 
 export const TIMED_AGENT = fileURLToPath(new URL('../fixtures/timed-agent.mjs', import.meta.url));
 
@@ -96,6 +96,14 @@ export async function startAppScenario(options: {
     stringify({ agent: 'timed', ...options.repoConfig }),
   );
   github.setRole('alice', 'admin');
+  // The runner fetches and pushes over HTTP, with a token minted for each, as with GitHub.
+  github.addRepository({
+    fullName: REPOSITORY,
+    id: REPOSITORY_ID,
+    installationId: INSTALLATION_ID,
+    gitDir: origin.path,
+    defaultBranch: 'main',
+  });
   // When each call reached the local GitHub (its record keeps no time): appended as it arrives.
   const callTimes = new WeakMap<RecordedCall, number>();
   const record = github.calls.push.bind(github.calls);
@@ -172,7 +180,7 @@ export async function startAppScenario(options: {
      */
     async startSession(issueNumber: number) {
       const labeled = payload('issues', 'labeled', {
-        cloneUrl: origin.url,
+        cloneUrl: github.gitUrl(REPOSITORY),
         edit: (p) => {
           p.label = { id: 1, name: 'agent', color: 'ededed' };
           p.issue = {

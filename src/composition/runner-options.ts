@@ -7,7 +7,7 @@ import type { JobMetrics, TurnMetrics } from '../metrics/metrics.js';
 import type { OperatorConfig } from '../operator-config.js';
 import type { RunnerHostOptions } from '../runner/runner-host.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { Settings } from '../settings.js';
+import { githubGitHost, type Settings } from '../settings.js';
 import { deadJobReports } from './dead-job-reports.js';
 
 /** A runner host's options from the settings, embedded or standalone alike. */
@@ -28,6 +28,7 @@ export function runnerOptions(input: {
     sessions: input.sessions,
     // The runner asks GitHub through its own narrow interface; the installation client is one.
     github: createInstallationClient(input.probot),
+    githubHost: githubGitHost(settings),
     operatorConfig: input.operatorConfig,
     dataDir: settings.dataDir,
     workspaceRoot: settings.workspaceRoot,

@@ -1,14 +1,39 @@
 import type { Probot } from 'probot';
 import type { RunnerGitHub } from '../sessions/runner-github.js';
-import { splitRepo } from './octokit.js';
+import { type Octokit, splitRepo } from './octokit.js';
 
-/** The runner's GitHub calls, made as the app's installation (Probot caches its tokens). */
+/**
+ * The runner's GitHub calls, made as the app's installation (Probot caches its tokens), except
+ * git's tokens: each minted for one repository and one operation, then revoked.
+ */
 export function createInstallationClient(probot: Probot): RunnerGitHub {
   return {
-    async installationToken(installationId) {
-      const octokit = await probot.auth(installationId);
-      const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
-      return token;
+    async gitToken({ installationId, repositoryId, access }) {
+      // Minted as the app (its JWT), so the token is new and has nothing beyond what is asked.
+      const app = await probot.auth();
+      const { data } = await app.rest.apps.createInstallationAccessToken({
+        installation_id: installationId,
+        repository_ids: [repositoryId],
+        permissions: { contents: access },
+      });
+      const [repository, ...others] = data.repositories ?? [];
+      if (!repository || others.length > 0 || repository.id !== repositoryId) {
+        throw new Error(
+          `GitHub minted a git token for installation ${installationId} that is not for repository ${repositoryId} alone`,
+        );
+      }
+      return {
+        token: data.token,
+        fullName: repository.full_name,
+        async revoke() {
+          // Authenticated with the token itself: DELETE /installation/token ends the one it carries.
+          const TokenOctokit = app.constructor as new (options: {
+            auth: { token: string; installationId: number };
+          }) => Octokit;
+          const octokit = new TokenOctokit({ auth: { token: data.token, installationId } });
+          await octokit.rest.apps.revokeInstallationAccessToken();
+        },
+      };
     },
     async findPullRequest({ installationId, repository, branch }) {
       const octokit = await probot.auth(installationId);

@@ -2,6 +2,7 @@ import type { Session } from '../db/schema.js';
 import { configOf, contextOf } from '../sessions/session-context.js';
 import { pullRequestBody } from './pull-request-body.js';
 import type { RunnerDeps } from './runner-deps.js';
+import { withGitToken } from './with-git-token.js';
 
 export interface PushedWork {
   headSha?: string | undefined;
@@ -13,10 +14,10 @@ export interface PushedWork {
 
 /**
  * After a turn: commits what the agent left uncommitted, pushes the branch with a token minted
- * for it, and opens the pull request the first time there is something to show.
+ * for that push and revoked after it, and opens the pull request the first time there is something to show.
  */
 export async function pushTurnWork(
-  deps: Pick<RunnerDeps, 'workspaces' | 'github' | 'sessions' | 'log'>,
+  deps: Pick<RunnerDeps, 'workspaces' | 'github' | 'githubHost' | 'sessions' | 'log'>,
   session: Session,
   turn: { number: number; summary?: string | undefined },
 ): Promise<PushedWork> {
@@ -28,21 +29,15 @@ export async function pushTurnWork(
       message: `Agent Orchestrator: changes left uncommitted after turn ${turn.number}\n\nSession ${session.id}, issue #${session.issueNumber}.`,
     });
     if (committed) await sessions.record(session.id, 'committed-leftovers', { sha: committed });
-    const auth = session.installationId
-      ? { token: await github.installationToken(session.installationId) }
-      : null;
     const context = contextOf(session);
     work.headSha = await workspaces.headSha(session.id);
     if (work.headSha === context.baseSha) {
       await sessions.record(session.id, 'no-changes', { turn: turn.number });
       return work;
     }
-    const pushed = await workspaces.push({
-      sessionId: session.id,
-      repo: { id: session.repositoryId, cloneUrl: session.cloneUrl },
-      branch: session.branch!,
-      auth,
-    });
+    const pushed = await withGitToken(deps, session, 'write', (repo, auth) =>
+      workspaces.push({ sessionId: session.id, repo, branch: session.branch!, auth }),
+    );
     if (pushed.pushed)
       await sessions.record(session.id, 'pushed', { sha: pushed.headSha, branch: session.branch });
     if (session.prNumber || !session.installationId) return work;

@@ -6,6 +6,7 @@ import type { RunnerGitHub } from '../sessions/runner-github.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { AgentAdapter } from './adapters/adapter.js';
+import type { GitHost } from './remote-url.js';
 import type { RunningTurn, Runtime } from './runtimes/runtime.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import type { SessionEgress } from './sandbox/session-egress.js';
@@ -23,6 +24,8 @@ export interface RunnerDeps {
   /** Adapter for an agent name (built-in or operator-defined); undefined when unknown. */
   adapterFor(name: string): AgentAdapter | undefined;
   github: RunnerGitHub;
+  /** Where git fetches and pushes for sessions with an installation, and sends their tokens. */
+  githubHost: GitHost;
   operatorConfig: OperatorConfig;
   runnerId: string;
   /** Where prompts, turn logs and exit files live: `<WORKSPACE_ROOT>/state/<session id>`. */

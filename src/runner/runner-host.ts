@@ -17,6 +17,7 @@ import type { AgentAdapter } from './adapters/adapter.js';
 import { createAdapterRegistry } from './adapters/index.js';
 import { pruneOrphanWorktrees } from './prune-worktrees.js';
 import { startReconcileSweep } from './reconcile-sweep.js';
+import type { GitHost } from './remote-url.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { registerRunner } from './runner-registry.js';
 import { createProcessRuntime } from './runtimes/process-runtime.js';
@@ -36,6 +37,8 @@ export interface RunnerHostOptions {
   /** Every change of a session goes through it. */
   sessions: SessionService;
   github: RunnerGitHub;
+  /** The configured GitHub (GHE_HOST, GHE_PROTOCOL): git's only remote when it holds a token. */
+  githubHost: GitHost;
   operatorConfig: OperatorConfig;
   dataDir: string;
   workspaceRoot: string;
@@ -82,6 +85,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
         log: runnerLog,
         checkout: options.workspaceCheckout ?? 'worktree',
         sandbox,
+        gitHost: options.githubHost,
       });
       await made.check();
       return made;
@@ -106,6 +110,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     runtime,
     adapterFor,
     github: options.github,
+    githubHost: options.githubHost,
     operatorConfig: options.operatorConfig,
     runnerId,
     stateRoot,

@@ -14,6 +14,7 @@ import { homeOf, sandboxedArgv } from './sandboxed-argv.js';
 import { runSetupCommands } from './setup-commands.js';
 import { environmentFor } from './turn-command.js';
 import { stateDirOf } from './turn-files.js';
+import { withGitToken } from './with-git-token.js';
 
 /**
  * Spawns a session on this runner: its worktree on its branch, the repository's setup commands,
@@ -60,16 +61,9 @@ export async function spawnSession(deps: RunnerDeps, sessionId: string, context:
         `I can't start the \`${agent}\` agent: its program \`${adapter.binary}\` is not installed on the runner (not found on its PATH). An operator needs to install it; then comment \`/agent retry\`.`,
       );
     }
-    const auth = session.installationId
-      ? { token: await deps.github.installationToken(session.installationId) }
-      : null;
-    const workspace = await deps.workspaces.create({
-      sessionId,
-      repo: { id: session.repositoryId, cloneUrl: session.cloneUrl },
-      baseBranch,
-      branch,
-      auth,
-    });
+    const workspace = await withGitToken(deps, session, 'read', (repo, auth) =>
+      deps.workspaces.create({ sessionId, repo, baseBranch, branch, auth }),
+    );
     const setupFailure = await runSetupCommands({
       commands: config.setup,
       cwd: workspace.path,

@@ -92,7 +92,7 @@ export async function startCliHarness() {
     fullName: REPOSITORY,
     id: REPOSITORY_ID,
     installationId: INSTALLATION,
-    cloneUrl: origin.url,
+    gitDir: origin.path,
     defaultBranch: 'main',
   });
   // The app's own settings: what `redeliver` needs as well as the server.

@@ -42,6 +42,8 @@ export interface WorldOptions extends WorldSetup {
   proxy?: boolean;
   /** Prepares the local GitHub before the server first starts (e.g. failed deliveries to list). */
   beforeStart?: (github: LocalGitHub) => void;
+  /** Set in the server's environment over the world's own (PATH, HOME, GIT_CONFIG_GLOBAL...). */
+  env?: (world: { root: string; home: string; github: LocalGitHub }) => Record<string, string>;
 }
 
 export type World = Awaited<ReturnType<typeof startWorld>>;
@@ -89,6 +91,7 @@ export async function startWorld(options: WorldOptions) {
     LOG_LEVEL: 'info',
     PUBLIC_URL: 'https://agents.example.com',
     ...(database.url ? { DATABASE_URL: database.url } : {}),
+    ...options.env?.({ root, home, github }),
   };
 
   /** Stops the server and removes everything this world made, the agents it left running too. */

@@ -7,7 +7,7 @@ import { createOrigin, type Origin } from '../helpers/git.js';
 import { type LocalGitHub, startLocalGitHub } from '../helpers/local-github.js';
 import { fakeAgentConfig } from '../runner/harness.js';
 import { deliveriesTo } from './deliveries.js';
-import { payloadsFor, REPOSITORY } from './payloads.js';
+import { INSTALLATION, payloadsFor, REPOSITORY, REPOSITORY_ID } from './payloads.js';
 import { killProcessesUnder } from './process-table.js';
 
 export {
@@ -40,7 +40,8 @@ export type BaseWorld = Awaited<ReturnType<typeof createWorld>>;
 
 /**
  * What every way of running the app needs around it: a local GitHub with the repository's
- * .github/agent.yml and its people, a bare origin, the operator file with the fake agent, a
+ * .github/agent.yml and its people, a bare origin it serves over HTTP as the repository's clone
+ * URL (git's tokens are the local GitHub's, minted per fetch and push), the operator file with the fake agent, a
  * webhook secret, and payload builders and signed deliveries to drive it. `appUrl` says where the
  * app listens, once it does.
  */
@@ -57,6 +58,14 @@ export async function createWorld(prefix: string, setup: WorldSetup, appUrl: () 
     stringify({ agent: 'fake', ...setup.repoConfig }),
   );
   for (const [login, role] of Object.entries(ROLES)) github.setRole(login, role);
+  // The origin is the local GitHub's repository, reached over HTTP with installation tokens.
+  github.addRepository({
+    fullName: REPOSITORY,
+    id: REPOSITORY_ID,
+    installationId: INSTALLATION,
+    gitDir: origin.path,
+    defaultBranch: 'main',
+  });
 
   return {
     root,
@@ -64,7 +73,7 @@ export async function createWorld(prefix: string, setup: WorldSetup, appUrl: () 
     origin,
     secret,
     operatorFile,
-    ...payloadsFor(origin.url),
+    ...payloadsFor(github.gitUrl(REPOSITORY)),
     ...deliveriesTo(secret, appUrl),
     /** Once the app is stopped: ends the agents it left running, and removes everything. */
     async cleanup() {

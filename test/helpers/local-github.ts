@@ -1,6 +1,13 @@
 // biome-ignore-all lint/suspicious/noAssignInExpressions: a router reads best as one match per route
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { githubTime } from './github-time.js';
+import { type GitRequest, gitPath, gitService, serveGit } from './local-github-git.js';
+import { createTokens } from './local-github-tokens.js';
+
+export { githubTime } from './github-time.js';
+export type { GitRequest } from './local-github-git.js';
+export type { MintedToken } from './local-github-tokens.js';
 
 export interface RecordedCall {
   method: string;
@@ -78,21 +85,24 @@ export interface Review {
 
 const APP_LOGIN = 'agent-orchestrator[bot]';
 
-/** A time as GitHub's REST API writes it: whole seconds, `2024-05-02T10:00:00Z`. */
-export const githubTime = (at = new Date()) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /**
  * A local GitHub speaking the REST shapes the app uses, reached through GHE_HOST/GHE_PROTOCOL
- * (so under /api/v3). It keeps a little state (files, permissions, comments, pulls, reviews,
- * checks), records every call and answers 404 to anything it does not know.
+ * (so under /api/v3), and git's smart HTTP at `/<owner>/<name>.git` for a repository with a bare
+ * `gitDir`, to installation tokens only (local-github-tokens.ts). It keeps a little state (files,
+ * permissions, comments, pulls, reviews, checks, tokens), records every call (git's apart) and
+ * answers 404 to anything it does not know.
  */
 /** A repository the app is installed on, for the reads a start through the API makes. */
 export interface Repository {
   fullName: string;
   id: number;
   installationId: number;
-  cloneUrl: string;
+  /** The bare repository git reaches at `/<owner>/<name>.git` (GitHub's clone URL). */
+  gitDir?: string;
+  /** What `GET /repos/{owner}/{repo}` says; the git URL above when not given. */
+  cloneUrl?: string;
   defaultBranch: string;
+  private?: boolean;
 }
 
 /** An issue as `GET /repos/{owner}/{repo}/issues/{number}` answers it. */
@@ -136,6 +146,10 @@ export async function startLocalGitHub() {
   }[] = [];
   const redeliveryRequests: number[] = [];
   const repositories = new Map<string, Repository>();
+  const tokens = createTokens((installationId) =>
+    [...repositories.values()].filter((r) => r.installationId === installationId),
+  );
+  const gitRequests: GitRequest[] = [];
   const issues = new Map<string, Issue>();
   let nextNumber = 100;
   let nextId = 1000;
@@ -154,6 +168,11 @@ export async function startLocalGitHub() {
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const git = gitPath(url.pathname);
+    if (git) {
+      await answerGit(req, res, url, git);
+      return;
+    }
     const body = await readJson(req);
     const call: RecordedCall = {
       method: req.method ?? 'GET',
@@ -193,6 +212,48 @@ export async function startLocalGitHub() {
     }
   });
 
+  /** Git over HTTP, as GitHub: Basic `x-access-token:<token>`, 401 without a live token. */
+  async function answerGit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    { repository, rest }: { repository: string; rest: string },
+  ) {
+    const repo = repositories.get(repository.toLowerCase());
+    const service = gitService(rest, url.searchParams);
+    if (!repo?.gitDir || !service) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Repository not found.');
+      return;
+    }
+    const write = service === 'git-receive-pack';
+    const access = tokens.gitAccess(req.headers.authorization, repo, write);
+    const request: GitRequest = {
+      method: req.method ?? 'GET',
+      repository,
+      service,
+      token: access.token,
+      status: access.status,
+    };
+    gitRequests.push(request);
+    if (access.status === 401) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' });
+      res.end(
+        'Invalid username or token. Password authentication is not supported for Git operations.\n',
+      );
+      return;
+    }
+    if (access.status === 403) {
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end(`Permission to ${repo.fullName}.git denied to ${APP_LOGIN}.\n`);
+      return;
+    }
+    request.status = await serveGit(req, res, repo.gitDir, rest, url.search.slice(1));
+  }
+
+  const gitUrl = (fullName: string) => `http://${host()}/${fullName}.git`;
+  const host = () => `127.0.0.1:${(server.address() as AddressInfo).port}`;
+
   function route(
     req: IncomingMessage,
     res: ServerResponse,
@@ -207,12 +268,21 @@ export async function startLocalGitHub() {
     let m: RegExpExecArray | null;
 
     if ((m = at('POST', /^\/app\/installations\/(\d+)\/access_tokens$/))) {
-      send(201, {
-        token: `ghs_local_installation_token_${m[1]}`,
-        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-        permissions: {},
-        repository_selection: 'all',
-      });
+      const minted = tokens.mint(Number(m[1]), input);
+      send(minted.status, minted.body);
+      return true;
+    }
+    if (at('DELETE', /^\/installation\/token$/)) {
+      if (tokens.revoke(req.headers.authorization)) {
+        res.writeHead(204);
+        res.end();
+      } else {
+        send(401, {
+          message: 'Bad credentials',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '401',
+        });
+      }
       return true;
     }
     if (at('GET', /^\/app\/hook\/deliveries$/)) {
@@ -246,7 +316,7 @@ export async function startLocalGitHub() {
         id: repo.id,
         full_name: repo.fullName,
         name: repo.fullName.split('/')[1],
-        clone_url: repo.cloneUrl,
+        clone_url: repo.cloneUrl ?? gitUrl(repo.fullName),
         default_branch: repo.defaultBranch,
       });
       return true;
@@ -427,6 +497,12 @@ export async function startLocalGitHub() {
     /** Settings that point the app here. */
     env: { GHE_HOST: `127.0.0.1:${port}`, GHE_PROTOCOL: 'http' },
     calls,
+    /** Every installation token minted, in order; revoked ones carry `revokedAt`. */
+    tokens: tokens.minted,
+    /** Every git request, with the token it came with and the status it got. */
+    gitRequests,
+    /** Where git reaches a repository here: `http://<host>/<owner>/<name>.git`. */
+    gitUrl,
     comments,
     reactions,
     /** What the last answer reported in x-ratelimit-remaining. */

@@ -256,6 +256,7 @@ describe.each(ENGINES)('GET /metrics on %s', (engine) => {
         queue: h.queue,
         sessions: h.service,
         github: createInstallationClient(createGitHubApp(settings, log).probot!),
+        githubHost: h.githubHost,
         operatorConfig: operatorConfigSchema.parse({ agents: { fake: fakeAgentConfig } }),
         dataDir: h.root,
         workspaceRoot: path.join(h.root, 'workspaces'),

@@ -33,6 +33,13 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
     t = await openTestDatabase('postgres');
     origin = await createOrigin();
     github = await startLocalGitHub();
+    github.addRepository({
+      fullName: REPOSITORY,
+      id: 1,
+      installationId: 7,
+      gitDir: origin.path,
+      defaultBranch: 'main',
+    });
     const dir = mkdtempSync(path.join(tmpdir(), 'ao-crash-'));
     const config = path.join(dir, 'orchestrator.yml');
     writeFileSync(config, stringify({ agents: { fake: fakeAgentConfig } }));
@@ -90,7 +97,7 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
         installationId: 7,
         repositoryId: 1,
         repositoryFullName: REPOSITORY,
-        cloneUrl: origin.url,
+        cloneUrl: github.gitUrl(REPOSITORY),
         issueNumber,
         agent: 'fake',
         triggeredBy: 'alice',

@@ -23,7 +23,7 @@ import type { SandboxKind } from '../../src/runner/sandbox/sandbox.js';
 import type { WorkspaceCheckout } from '../../src/runner/workspace/workspaces.js';
 import type { RepoConfig } from '../../src/sessions/repo-config.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
-import { loadSettings } from '../../src/settings.js';
+import { githubGitHost, loadSettings } from '../../src/settings.js';
 import { type Engine, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { createOrigin, type Origin } from '../helpers/git.js';
 import { startLocalGitHub } from '../helpers/local-github.js';
@@ -33,6 +33,7 @@ import { generatePrivateKey } from '../helpers/processes.js';
 export const FAKE_AGENT = fileURLToPath(new URL('../fixtures/fake-agent.mjs', import.meta.url));
 export const INSTALLATION_ID = 7;
 export const REPOSITORY = 'octo/widgets';
+export const REPOSITORY_ID = 1;
 
 /** The fake agent as an operator-defined command agent speaking Claude Code's stream-json. */
 export const fakeAgentConfig = {
@@ -64,11 +65,22 @@ export interface HarnessOptions {
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
-/** A database, a bare origin, a local GitHub and a runner host, ready to take sessions. */
+/**
+ * A database, a local GitHub serving a bare origin over HTTP as `octo/widgets`, and a runner host,
+ * ready to take sessions.
+ */
 export async function startHarness(options: HarnessOptions = {}) {
   const t: TestDatabase = await openTestDatabase(options.engine ?? 'pglite');
   const origin: Origin = await createOrigin();
   const github = await startLocalGitHub();
+  // The origin is the local GitHub's repository: the runner fetches and pushes over HTTP to it.
+  github.addRepository({
+    fullName: REPOSITORY,
+    id: REPOSITORY_ID,
+    installationId: INSTALLATION_ID,
+    gitDir: origin.path,
+    defaultBranch: 'main',
+  });
   const root = mkdtempSync(path.join(tmpdir(), 'ao-runner-'));
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queue = createJobQueue({ db: t.database.db });
@@ -83,11 +95,13 @@ export async function startHarness(options: HarnessOptions = {}) {
     { receivesWebhooks: false },
   );
   const probot = createGitHubApp(settings, log).probot!;
+  const githubHost = githubGitHost(settings);
   const hostOptions = {
     database: t.database,
     queue,
     sessions: service,
     github: createInstallationClient(probot),
+    githubHost,
     operatorConfig,
     dataDir: root,
     workspaceRoot: path.join(root, 'workspaces'),
@@ -108,6 +122,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     db: t.database.db,
     origin,
     github,
+    githubHost,
     service,
     queue,
     root,
@@ -135,9 +150,9 @@ export async function startHarness(options: HarnessOptions = {}) {
       const title = issue.title ?? `Fix widget ${number}`;
       const session = await service.create({
         installationId: INSTALLATION_ID,
-        repositoryId: 1,
+        repositoryId: REPOSITORY_ID,
         repositoryFullName: REPOSITORY,
-        cloneUrl: origin.url,
+        cloneUrl: github.gitUrl(REPOSITORY),
         issueNumber: number,
         agent: issue.agent ?? 'fake',
         profile: issue.profile ?? null,

@@ -69,10 +69,18 @@ describe.each(ENGINES)('a session on %s', (engine) => {
         'pr-opened',
       ]),
     );
-    // The push used an installation token from GitHub.
-    expect(h.github.calls.some((c) => c.path === '/api/v3/app/installations/7/access_tokens')).toBe(
-      true,
-    );
+    // git had a token of its own for each operation: read to fetch, write to push, each for this
+    // one repository, each revoked once done.
+    const gitTokens = h.github.tokens.filter((t) => t.repositoryIds !== null);
+    expect(
+      gitTokens.map((t) => [t.repositoryIds, t.permissions.contents, t.revokedAt !== null]),
+    ).toEqual([
+      [[1], 'read', true],
+      [[1], 'write', true],
+    ]);
+    expect(
+      h.github.gitRequests.filter((r) => r.service === 'git-receive-pack').map((r) => r.token),
+    ).toEqual([gitTokens[1]!.token, gitTokens[1]!.token]);
   });
 
   it('delivers messages sent during a turn as the next turn, in order, each exactly once', async () => {

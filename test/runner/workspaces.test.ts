@@ -601,26 +601,21 @@ describe.each(CHECKOUTS)('with %s checkout', (mode) => {
     const token = 'ghs_SECRETtoken0123456789abcdefghijklmn';
     const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
 
-    it('is sent as a header to an http remote and lands nowhere on disk or in an error', async () => {
+    it('is sent as a header to the configured host only and lands nowhere on disk or in an error', async () => {
       const lines: string[] = [];
       const log = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
-      const watched = createWorkspaces({ root, log, checkout });
-      await watched.create({
-        sessionId: 's-abc123',
-        repo,
-        branch: BRANCH,
-        baseBranch: 'main',
-        auth: { token },
-      });
+      const github = await fakeRemote('refuse');
+      const gitHost = { protocol: 'http' as const, host: new URL(github.url).host };
+      const watched = createWorkspaces({ root, log, checkout, gitHost });
+      await watched.create({ sessionId: 's-abc123', repo, branch: BRANCH, baseBranch: 'main' });
       await writeFile(path.join(watched.pathFor('s-abc123'), 'feature.txt'), 'feature\n');
       await watched.commitAll({ sessionId: 's-abc123', message: 'Add the feature' });
-      // A file:// origin takes no header; the push goes through.
-      expect(
-        (await watched.push({ sessionId: 's-abc123', repo, branch: BRANCH, auth: { token } }))
-          .pushed,
-      ).toBe(true);
+      // A token for a remote elsewhere than the configured host (here a file:// origin): refused.
+      await expect(
+        watched.push({ sessionId: 's-abc123', repo, branch: BRANCH, auth: { token } }),
+      ).rejects.toThrow(/refusing to send credentials for octo\/widgets to a file: URL/);
+      expect(await origin.sha(BRANCH)).toBeNull();
 
-      const github = await fakeRemote('refuse');
       const remote = { ...repo, cloneUrl: github.url };
       const errors: unknown[] = [];
       for (const attempt of [

@@ -1,27 +1,44 @@
 /**
- * Runs git with an argument array (never a shell), an environment free of variables that would
- * point it at another repository, and overrides that keep configuration written by an agent (the
- * worktrees share their mirror's config) from running code: no hooks, no fsmonitor.
+ * Runs git with an argument array (never a shell) and an environment of its own, not the app's:
+ * no secret of the app and no GIT_* variable pointing it at another repository, a HOME that holds
+ * nothing, no system or global config (nothing in the app user's ~/.gitconfig can redirect a push
+ * or run a program). Settings go through GIT_CONFIG_COUNT, so none of them, a token least of all,
+ * is on a command line any process can read. Two of them keep configuration written by an agent
+ * (the worktrees share their mirror's config) from running code: no hooks, no fsmonitor.
  */
 
 import { execFile } from 'node:child_process';
 
 const ALWAYS = ['core.hooksPath=/dev/null', 'core.fsmonitor=false'];
 
-// Variables git itself clears before running a command in another repository, plus identity
-// overrides (the mirror's config names the author).
-const INHERITED_GIT_VARIABLES =
-  /^GIT_(DIR|WORK_TREE|IMPLICIT_WORK_TREE|COMMON_DIR|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|CONFIG|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|GRAFT_FILE|NO_REPLACE_OBJECTS|REPLACE_REF_BASE|PREFIX|INTERNAL_SUPER_PREFIX|SHALLOW_FILE|NAMESPACE|CEILING_DIRECTORIES|AUTHOR_\w+|COMMITTER_\w+)$/;
+/** git's HOME: a path that is no folder, so nothing (a config, a .netrc) can ever be found there. */
+export const GIT_HOME = '/dev/null';
+
+// What the operator's network may need of the app's environment to reach GitHub: a proxy, CAs.
+const NETWORK_VARIABLES = [
+  'https_proxy',
+  'HTTPS_PROXY',
+  'http_proxy',
+  'all_proxy',
+  'ALL_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'CURL_CA_BUNDLE',
+  'GIT_SSL_CAINFO',
+  'GIT_SSL_CAPATH',
+];
 
 export interface GitOptions {
   cwd: string;
-  /** Extra `key=value` settings passed as `-c` for this command only. */
+  /** Extra `key=value` settings for this command only, given in its environment (never argv). */
   config?: readonly string[];
   /** Strings blanked out of anything this command reports (tokens and what encodes them). */
   secrets?: readonly string[];
   /** Exit codes that are answers rather than failures (1 for `diff --quiet`, `rev-parse --verify`). */
   okExitCodes?: readonly number[];
-  /** Variables set for this command only, after the inherited ones are cleaned (GIT_INDEX_FILE). */
+  /** Variables set for this command only, on top of its minimal environment (GIT_INDEX_FILE). */
   env?: Record<string, string>;
   /** git, looking for the repository upwards from cwd, stops before these folders. */
   ceilings?: readonly string[];
@@ -66,21 +83,40 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     .replace(/(\/\/[^/@\s:]*:)[^/@\s]+@/g, '$1[redacted]@');
 }
 
-export function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  const settings = [...ALWAYS, ...(options.config ?? [])].flatMap((setting) => ['-c', setting]);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!INHERITED_GIT_VARIABLES.test(key)) env[key] = value;
+/** The whole environment a git command runs with: nothing of the app's beyond PATH and network. */
+export function gitEnvironment(
+  options: Pick<GitOptions, 'config' | 'env' | 'ceilings'>,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: GIT_HOME,
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  for (const name of NETWORK_VARIABLES) {
+    const value = process.env[name];
+    if (value) env[name] = value;
   }
-  env.GIT_TERMINAL_PROMPT = '0';
-  env.LC_ALL = 'C';
   if (options.ceilings) env.GIT_CEILING_DIRECTORIES = options.ceilings.join(':');
-  Object.assign(env, options.env);
+  const settings = [...ALWAYS, ...(options.config ?? [])];
+  env.GIT_CONFIG_COUNT = String(settings.length);
+  settings.forEach((setting, i) => {
+    const at = setting.indexOf('=');
+    env[`GIT_CONFIG_KEY_${i}`] = at < 0 ? setting : setting.slice(0, at);
+    env[`GIT_CONFIG_VALUE_${i}`] = at < 0 ? 'true' : setting.slice(at + 1);
+  });
+  return Object.assign(env, options.env);
+}
+
+export function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  const env = gitEnvironment(options);
   const secrets = options.secrets ?? [];
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      [...settings, ...args],
+      [...args],
       {
         cwd: options.cwd,
         env,

@@ -8,6 +8,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { mirrorName } from '../names.js';
+import { type GitHost, isOnHost, origin } from '../remote-url.js';
 import { exists } from './exists.js';
 import type { GitResult } from './git-command.js';
 import { WorkspaceError } from './workspace-error.js';
@@ -31,18 +32,22 @@ export function createMirrors({
   dir,
   git,
   identity,
+  gitHost,
   log,
 }: {
   dir: string;
   git: Git;
   identity: GitIdentity;
+  /** The configured GitHub: the one remote a token is ever sent to. */
+  gitHost: GitHost;
   log: Logger;
 }) {
   const pathOf = (repositoryId: number) => path.join(dir, mirrorName(repositoryId));
 
   /**
-   * Runs a command that talks to the remote. With a token and an http(s) URL, the token goes on
-   * this command line only, as an extra header; never into a config file or the URL.
+   * Runs a command that talks to the remote. With a token, only when the URL is on the configured
+   * GitHub host, and the token goes in this command's environment only, as an extra header;
+   * never on its command line, into a config file or into the URL.
    */
   async function remote(
     cwd: string,
@@ -51,8 +56,12 @@ export function createMirrors({
     args: string[],
     okExitCodes: number[] = [],
   ): Promise<GitResult> {
-    if (!auth?.token || !/^https?:\/\//i.test(repo.cloneUrl)) {
-      return git(cwd, args, { okExitCodes });
+    if (!auth?.token) return git(cwd, args, { okExitCodes });
+    if (!isOnHost(repo.cloneUrl, gitHost)) {
+      throw new WorkspaceError(
+        `refusing to send credentials for ${repoLabel(repo)} to ${hostOf(repo.cloneUrl)}: tokens go only to the configured GitHub, ${origin(gitHost)} (GHE_HOST, GHE_PROTOCOL)`,
+        { repo: repoLabel(repo) },
+      );
     }
     const { stdout } = await git(
       cwd,
@@ -73,11 +82,13 @@ export function createMirrors({
     return git(cwd, args, {
       okExitCodes,
       secrets: [auth.token, basic],
-      // Empty values reset what other config layers set: this header only, and no helper.
+      // Empty values reset what other config layers set: this header only, and no helper; and a
+      // redirect is not followed, so the header goes to the configured host and nowhere else.
       config: [
         'credential.helper=',
         'http.extraHeader=',
         `http.extraHeader=Authorization: Basic ${basic}`,
+        'http.followRedirects=false',
       ],
     });
   }
@@ -149,6 +160,16 @@ export function createMirrors({
   }
 
   return { pathOf, update, remote, worktrees, idOf };
+}
+
+/** Where a URL points, for a message: its scheme and host, never a user, password or path. */
+function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.host ? `${parsed.protocol}//${parsed.host}` : `a ${parsed.protocol} URL`;
+  } catch {
+    return 'a local path';
+  }
 }
 
 /** `owner/name` for messages: the full name given, or the end of the clone URL. */

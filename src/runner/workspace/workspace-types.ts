@@ -7,16 +7,22 @@ export interface WorkspaceRepo {
   id: number;
   /** `owner/name`, for messages and logs; taken from cloneUrl when absent. */
   fullName?: string | undefined;
-  /** Fetched from and pushed to on every call (https on GitHub; file:// or a path in tests). */
+  /**
+   * Fetched from and pushed to on every call: for a session with an installation, built from the
+   * configured host and GitHub's full name (runner/remote-url.ts); a local origin in some tests.
+   */
   cloneUrl: string;
 }
 
-/** An installation token for one push or fetch; sent only to http(s) remotes. */
+/**
+ * An installation token for one push or fetch, minted for it; sent only to a remote on the
+ * configured GitHub host (a token with any other URL is refused), in git's environment.
+ */
 export interface GitAuth {
   token: string;
 }
 
-/** A token, or none (for a public repository, or a remote that is not http(s)). */
+/** A token, or none (a session without an installation: a local origin in tests). */
 export type Auth = GitAuth | null | undefined;
 
 export interface GitIdentity {

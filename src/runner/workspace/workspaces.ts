@@ -2,14 +2,15 @@
  * Workspaces: one bare mirror per repository, fetched before each new worktree, and one git
  * worktree per session on its own branch under `<root>/sessions/<sessionId>`. Git operations on
  * a mirror (fetch, worktree add and remove, prune) run one at a time; different repositories run
- * in parallel. The installation token reaches git only on the command line of the commands that
- * talk to the remote.
+ * in parallel. A token reaches git only in the environment of the commands that talk to the
+ * remote, and only for a remote on the configured GitHub host.
  */
 
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { assertSessionId } from '../names.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { GITHUB_COM, type GitHost } from '../remote-url.js';
 import { commitAll } from './commit-all.js';
 import { createWorktree } from './create-worktree.js';
 import { existingWorktree } from './existing-worktree.js';
@@ -77,6 +78,8 @@ export interface WorkspacesOptions {
    * mirror.
    */
   sandbox?: Sandbox;
+  /** The GitHub a token may be sent to (GHE_HOST, GHE_PROTOCOL; default https://github.com). */
+  gitHost?: GitHost;
 }
 
 export function createWorkspaces({
@@ -86,6 +89,7 @@ export function createWorkspaces({
   timeoutMs = 600_000,
   checkout = 'worktree',
   sandbox,
+  gitHost = GITHUB_COM,
 }: WorkspacesOptions): Workspaces {
   const mirrorsDir = path.resolve(root, 'mirrors');
   const sessionsDir = path.resolve(root, 'sessions');
@@ -93,7 +97,7 @@ export function createWorkspaces({
     runGit(args, { cwd, ceilings: [mirrorsDir, sessionsDir], timeoutMs, ...options });
   const deps: WorkspaceDeps = {
     git,
-    mirrors: createMirrors({ dir: mirrorsDir, git, identity, log }),
+    mirrors: createMirrors({ dir: mirrorsDir, git, identity, gitHost, log }),
     overlays:
       checkout === 'overlay' ? createOverlays({ root: path.resolve(root), git, log }) : null,
     mutex: createKeyedMutex<number>(),
