@@ -312,6 +312,15 @@ describe.each(ENGINES)('the dashboard on %s', (engine) => {
     expect((await get('/sessions/not-an-id')).status).toBe(404);
   });
 
+  it('warns on the page of a session whose turns ran without a sandbox', async () => {
+    const plain = await createSession('octo/plain', 5, 'Unsandboxed');
+    expect(await html(`/sessions/${plain.id}`)).not.toContain('ran without a sandbox');
+    await service.record(plain.id, 'turn-started', { turn: 1, argv0: 'claude', sandbox: 'off' });
+    expect(await html(`/sessions/${plain.id}`)).toContain(
+      'turns ran without a sandbox (SANDBOX=off)',
+    );
+  });
+
   it('says so when the output is on another runner host', async () => {
     const remote = await createSession('octo/remote', 4, 'Elsewhere');
     await t.database.db.insert(turns).values({

@@ -74,7 +74,8 @@ function command(
 ): TurnCommand {
   const argv = ['claude', '-p', '--output-format', 'stream-json', '--verbose'];
   if (sandboxed) argv.push('--permission-mode', 'bypassPermissions');
-  else argv.push('--permission-mode', 'acceptEdits', '--allowedTools', CLAUDE_ALLOWED_TOOLS.join(','));
+  else
+    argv.push('--permission-mode', 'acceptEdits', '--allowedTools', CLAUDE_ALLOWED_TOOLS.join(','));
   if (profile.model) argv.push('--model', profile.model);
   if (profile.mcpConfig) argv.push('--mcp-config', profile.mcpConfig);
   // One token, so text starting with a dash is never read as an option.

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { assertSessionId } from '../names.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
 import { GITHUB_COM, type GitHost } from '../remote-url.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { commitAll } from './commit-all.js';
 import { createWorktree } from './create-worktree.js';
 import { existingWorktree } from './existing-worktree.js';

@@ -34,6 +34,13 @@ export function outputNote(place: OutputPlace): string {
   }
 }
 
+/** Whether a turn of the session started without a sandbox (its `turn-started` event says so). */
+function ranUnsandboxed(events: readonly SessionEvent[]): boolean {
+  return events.some(
+    (e) => e.kind === 'turn-started' && (e.data as { sandbox?: unknown }).sandbox === 'off',
+  );
+}
+
 /** One session: facts, actions, messages, the timeline and the agent's output. */
 export function SessionPage(p: SessionPageProps) {
   const { session } = p;
@@ -45,6 +52,12 @@ export function SessionPage(p: SessionPageProps) {
         <a href="/sessions">Sessions</a> / <span class="mono">{session.id}</span>
       </p>
       {p.flash && <p class={`flash ${p.flash.kind}`}>{p.flash.text}</p>}
+      {ranUnsandboxed(p.events) && (
+        <p class="flash error">
+          This session's turns ran without a sandbox (SANDBOX=off): its agent had this app's files,
+          environment and network.
+        </p>
+      )}
       <div class="layout">
         <div class="side">
           <SessionSummary session={session} githubUrl={p.githubUrl} now={p.now} limits={p.limits} />
