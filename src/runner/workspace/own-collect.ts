@@ -51,17 +51,19 @@ export async function collectAgentWork(
         ['git', 'upload-pack'],
         identity,
       );
-      await deps.git(mirror, [
-        '-c',
-        'transfer.fsckObjects=true',
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--no-write-fetch-head',
-        `--upload-pack=${uploadPack.map(shellQuote).join(' ')}`,
-        path.join(checkout, '.git'),
-        `+HEAD:${collectedRef(sessionId)}`,
-      ]);
+      await deps.git(
+        mirror,
+        [
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          `--upload-pack=${uploadPack.map(shellQuote).join(' ')}`,
+          path.join(checkout, '.git'),
+          `+HEAD:${collectedRef(sessionId)}`,
+        ],
+        { config: ['transfer.fsckObjects=true'] },
+      );
       const sha = await resolveRef(deps.git, mirror, collectedRef(sessionId));
       if (!sha) throw new WorkspaceError(`session ${sessionId} has no commit checked out`, context);
       return sha;
