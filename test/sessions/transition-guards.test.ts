@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Session } from '../../src/db/schema.js';
 import { guardsSchema, operatorLimitsSchema } from '../../src/limits-config.js';
 import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
 import type {
@@ -13,44 +12,15 @@ import { DEFAULT_REPO_CONFIG, repoConfigSchema } from '../../src/sessions/repo-c
 import { sessionRules } from '../../src/sessions/session-rules.js';
 import type { SessionStatus } from '../../src/sessions/session-status.js';
 import { transition } from '../../src/sessions/transition.js';
+import { sessionRow } from './support/session-row.js';
 
 // The budgets and loop guards, as the state machine applies them: each row a session, an event,
 // the operator's limits and guards, and what follows.
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
-const ID = 's-abc123def456';
 
 function session(overrides: Partial<SessionSnapshot> = {}): SessionSnapshot {
-  const row: Session = {
-    id: ID,
-    installationId: 7,
-    repositoryId: 42,
-    repositoryFullName: 'octo/widgets',
-    cloneUrl: 'https://github.com/octo/widgets.git',
-    issueNumber: 1,
-    prNumber: 7,
-    branch: 'agent/1-x',
-    baseBranch: 'main',
-    headSha: 'h1',
-    agent: 'claude-code',
-    profile: null,
-    runnerId: 'r-host-1',
-    status: 'waiting',
-    statusReason: null,
-    workspacePath: '/w/s',
-    agentSessionRef: null,
-    statusCommentId: 99,
-    triggeredBy: 'alice',
-    context: {},
-    reactionAttempts: {},
-    guards: {},
-    costUsd: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-    endedAt: null,
-  };
+  const row = sessionRow({ installationId: 7, createdAt: NOW, updatedAt: NOW });
   return { turns: facts(), ...row, ...overrides };
 }
 function facts(overrides: Partial<TurnFacts> = {}): TurnFacts {

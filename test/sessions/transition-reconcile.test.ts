@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Session, Turn } from '../../src/db/schema.js';
+import type { Turn } from '../../src/db/schema.js';
 import { IllegalTransitionError } from '../../src/sessions/illegal-transition.js';
 import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
 import type { SessionSnapshot, Transition, TurnFacts } from '../../src/sessions/lifecycle-event.js';
@@ -12,12 +12,13 @@ import {
   reconcileDue,
   type WorkingSessionFacts,
 } from '../../src/sessions/transition-reconcile.js';
+import { SESSION_ID, sessionRow } from './support/session-row.js';
 
 // A session left `working` with nothing running it: when the sweep acts on it, and what the
 // state machine answers (pick its unfinished turn up once, then ask a human).
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
-const ID = 's-abc123def456';
+const ID = SESSION_ID;
 const RUNNER = 'r-host-1';
 const { turn, notify, statusComment } = JOB_KINDS;
 
@@ -61,36 +62,12 @@ describe('reconcileDue: a working session nothing has run for longer than a turn
 
 /** A working session on RUNNER, its turn 2 unfinished. */
 function session(overrides: Partial<SessionSnapshot> = {}): SessionSnapshot {
-  const row: Session = {
-    id: ID,
-    installationId: 1001,
-    repositoryId: 42,
-    repositoryFullName: 'octo/widgets',
-    cloneUrl: 'https://github.com/octo/widgets.git',
-    issueNumber: 1,
-    prNumber: 7,
-    branch: 'agent/1-x',
-    baseBranch: 'main',
-    headSha: 'h1',
-    agent: 'claude-code',
-    profile: null,
+  const row = sessionRow({
     runnerId: RUNNER,
     status: 'working',
-    statusReason: null,
-    workspacePath: '/w/s',
-    agentSessionRef: null,
-    statusCommentId: 99,
-    triggeredBy: 'alice',
-    context: {},
-    reactionAttempts: {},
-    guards: {},
-    costUsd: 0,
-    inputTokens: 0,
-    outputTokens: 0,
     createdAt: new Date('2026-12-01T09:00:00.000Z'),
     updatedAt: new Date('2026-12-01T10:45:00.000Z'),
-    endedAt: null,
-  };
+  });
   return { ...row, turns: turns(), ...overrides };
 }
 const unfinishedTurn = (number: number): Turn => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Session, Turn } from '../../src/db/schema.js';
+import type { Turn } from '../../src/db/schema.js';
 import type { NewJob } from '../../src/jobs/queue.js';
 import { IllegalTransitionError } from '../../src/sessions/illegal-transition.js';
 import { JOB_KINDS } from '../../src/sessions/job-kinds.js';
@@ -20,9 +20,10 @@ import { sessionRules } from '../../src/sessions/session-rules.js';
 import { isTerminal, type SessionStatus } from '../../src/sessions/session-status.js';
 import { transition } from '../../src/sessions/transition.js';
 import { RETRY_MESSAGE } from '../../src/sessions/transition-session.js';
+import { SESSION_ID, sessionRow } from './support/session-row.js';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
-const ID = 's-abc123def456';
+const ID = SESSION_ID;
 const RUNNER = 'r-host-1';
 const OTHER_RUNNER = 'r-host-2';
 const STATE_DIR = `/state/${ID}`;
@@ -30,36 +31,7 @@ const { spawn, turn, stop, notify, reaction, statusComment } = JOB_KINDS;
 
 /** A full sessions row: a session with a runner, a workspace and pull request #7, waiting. */
 function session(overrides: Partial<SessionSnapshot> = {}): SessionSnapshot {
-  const row: Session = {
-    id: ID,
-    installationId: 1001,
-    repositoryId: 42,
-    repositoryFullName: 'octo/widgets',
-    cloneUrl: 'https://github.com/octo/widgets.git',
-    issueNumber: 1,
-    prNumber: 7,
-    branch: 'agent/1-x',
-    baseBranch: 'main',
-    headSha: 'h1',
-    agent: 'claude-code',
-    profile: null,
-    runnerId: RUNNER,
-    status: 'waiting',
-    statusReason: null,
-    workspacePath: '/w/s',
-    agentSessionRef: null,
-    statusCommentId: 99,
-    triggeredBy: 'alice',
-    context: {},
-    reactionAttempts: {},
-    guards: {},
-    costUsd: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    createdAt: new Date('2026-12-01T11:00:00.000Z'),
-    updatedAt: new Date('2026-12-01T11:30:00.000Z'),
-    endedAt: null,
-  };
+  const row = sessionRow({ runnerId: RUNNER });
   return { ...row, ...overrides };
 }
 
