@@ -16,7 +16,7 @@ import { createSessionEgress, PROXY_PORT } from '../src/runner/sandbox/session-e
 import { type Benchmark, verdict } from './support/report.js';
 
 const run = promisify(execFile);
-/** What a sandbox may add to a turn's start, against the agent CLI's own start (seconds). */
+/** What the sandbox and its forwarder may add to a turn's start, in milliseconds. */
 const TARGET_MS = 250;
 
 const median = (values: number[]) => {
