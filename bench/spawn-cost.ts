@@ -224,6 +224,7 @@ export const spawnCost: Benchmark = {
         // The layouts compared here are the worktree ones, which run without a sandbox.
         sandbox: createSandbox({ kind: 'off', dir: path.join(workspaceRoot, 'sandbox') }),
         egress: null,
+        limits: null,
         env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
         log: log0,
       });

@@ -40,6 +40,17 @@ export const operatorConfigSchema = z
       .object({ allow: z.array(z.string().min(1)).default([]) })
       .strict()
       .default({ allow: [] }),
+    /**
+     * What one turn's processes may hold together in the sandbox, where the kernel lets the
+     * runner make cgroups: memory, and processes and threads at once.
+     */
+    sandbox: z
+      .object({
+        memoryMb: z.number().int().min(64).default(8192),
+        processes: z.number().int().min(32).default(4096),
+      })
+      .strict()
+      .default({ memoryMb: 8192, processes: 4096 }),
     /** Where turns run: detached processes, or tmux windows a person can attach to. */
     runtime: z.enum(['process', 'tmux']).default('process'),
     /** When set, only these installation ids are served. */

@@ -10,7 +10,7 @@ import { followTurnLog } from './follow-turn-log.js';
 import type { RunnerDeps } from './runner-deps.js';
 import type { RunningTurn, TurnResult } from './runtimes/runtime.js';
 import { turnHandleOf } from './runtimes/turn-handle.js';
-import { turnSpec } from './turn-command.js';
+import { turnCgroupName, turnSpec } from './turn-command.js';
 import { writeTurnInput } from './turn-files.js';
 import { guardTurn } from './turn-guard.js';
 
@@ -75,5 +75,8 @@ export async function runTurn(
   });
   if (outcome === 'detached') return; // shutting down or lease lost: the turn runs on, to be adopted
   deps.active.delete(session.id);
+  await deps.limits?.close(turnCgroupName(session.id, turn)).catch((error: unknown) => {
+    context.log.warn({ err: error, turn: turn.number }, "could not remove the turn's cgroups");
+  });
   await afterTurn(deps, session, turn, outcome);
 }

@@ -10,6 +10,7 @@ import type { GitHost } from './remote-url.js';
 import type { RunningTurn, Runtime } from './runtimes/runtime.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import type { SessionEgress } from './sandbox/session-egress.js';
+import type { TurnLimits } from './sandbox/turn-limits.js';
 import type { Workspaces } from './workspace/workspaces.js';
 
 /** What the runner's steps work with. */
@@ -36,6 +37,8 @@ export interface RunnerDeps {
   sandbox: Sandbox;
   /** The sessions' egress proxies, when commands run in a sandbox. */
   egress: SessionEgress | null;
+  /** Each turn's cgroups (memory, processes), when the sandbox runs and the kernel offers them. */
+  limits: TurnLimits | null;
   /** The app's environment; agents get an allow-listed part of it. */
   env: Record<string, string | undefined>;
   log: Logger;

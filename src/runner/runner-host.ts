@@ -27,6 +27,7 @@ import { createSandbox } from './sandbox/create-sandbox.js';
 import { parseAllowEntry } from './sandbox/egress-allow.js';
 import type { SandboxKind } from './sandbox/sandbox.js';
 import { createSessionEgress } from './sandbox/session-egress.js';
+import { openTurnLimits } from './sandbox/turn-limits.js';
 import { homeOf } from './sandboxed-argv.js';
 import { createSessionJobs } from './session-jobs.js';
 import { createWorkspaces, type WorkspaceCheckout } from './workspace/workspaces.js';
@@ -116,6 +117,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
     stateRoot,
     homesRoot: path.join(options.workspaceRoot, 'homes'),
     sandbox,
+    limits: await turnLimitsFor(sandbox.kind, options.operatorConfig, runnerLog),
     egress:
       sandbox.kind === 'off'
         ? null
@@ -239,4 +241,14 @@ async function startSandbox(options: RunnerHostOptions, log: Logger) {
     );
   }
   return sandbox;
+}
+
+/** Each turn's cgroups, or null; where the kernel does not offer them, the log says why. */
+async function turnLimitsFor(kind: SandboxKind, config: OperatorConfig, log: Logger) {
+  if (kind === 'off') return null;
+  const { memoryMb, processes } = config.sandbox;
+  const limits = await openTurnLimits({ memoryBytes: memoryMb * 1024 * 1024, processes });
+  if (limits.available) log.info({ memoryMb, processes }, 'each turn runs under its own limits');
+  else log.warn({ why: limits.why }, 'turns run without memory and process limits');
+  return limits;
 }

@@ -12,8 +12,19 @@ import { stateDirOf, turnInputFile } from './turn-files.js';
 
 type Deps = Pick<
   RunnerDeps,
-  'env' | 'homesRoot' | 'operatorConfig' | 'stateRoot' | 'sandbox' | 'egress' | 'workspaces'
+  | 'env'
+  | 'homesRoot'
+  | 'operatorConfig'
+  | 'stateRoot'
+  | 'sandbox'
+  | 'egress'
+  | 'workspaces'
+  | 'limits'
 >;
+
+/** The name of a turn's cgroups (turn-limits.ts). */
+export const turnCgroupName = (sessionId: string, turn: Pick<Turn, 'number'>) =>
+  `${sessionId}-${turn.number}`;
 
 /**
  * The agent's whole environment: an allow-list, the adapter's and the operator's variables, its
@@ -81,6 +92,9 @@ export async function turnSpec(
     exitFile: exitFileOf(turn),
     stdinFile: command.stdinFile,
     timeoutMs: deps.operatorConfig.limits.turnMinutes * 60_000,
+    cgroups: deps.limits?.available
+      ? await deps.limits.open(turnCgroupName(session.id, turn))
+      : undefined,
   };
 }
 

@@ -23,6 +23,8 @@ export interface TurnSpec {
   stdinFile?: string | undefined;
   /** The turn is stopped and reported timedOut after this long. */
   timeoutMs: number;
+  /** The `cgroup.procs` files of the turn's cgroups, which its agent joins before it starts. */
+  cgroups?: readonly string[] | undefined;
 }
 
 /** What is recorded in the database to find a turn again after a restart. */

@@ -3,7 +3,7 @@ import type { TurnSpec } from './runtime.js';
 
 /**
  * The bash program every turn runs in, as
- * `bash -c WRAPPER_SCRIPT wrapper <exitFile> <logFile> <stdinFile or ''> [--tee] -- <argv...>`.
+ * `bash -c WRAPPER_SCRIPT wrapper <exitFile> <logFile> <stdinFile or ''> [--cgroup <procs>]... [--tee] -- <argv...>`.
  * The agent's argv arrives as positional parameters and is never part of a shell string; with
  * `--argv-file <file>` instead of `-- <argv...>` it is read from a file of NUL-terminated
  * arguments (tmux refuses commands longer than 16 KB).
@@ -24,6 +24,8 @@ export const WRAPPER_SCRIPT = `set -u
 ${CAP_LOG_FUNCTION}
 exit_file=$1 log_file=$2 stdin_file=\${3:-/dev/null}
 shift 3
+cgroups=()
+while [ "\${1-}" = --cgroup ]; do cgroups+=("\${2-}"); shift 2; done
 tee=0
 if [ "\${1-}" = --tee ]; then tee=1; shift; fi
 if [ "\${1-}" = --argv-file ]; then
@@ -43,7 +45,13 @@ trap 'trap "" TERM; kill -s TERM 0' TERM
     exec 4> >(cap_log "$out" "$log_file" 3>&-)
     log_pid=$!
   fi
-  ( trap - TERM INT QUIT HUP; exec "$@" ) >>"$out" 2>&1 <"$stdin_file" 4>&- &
+  (
+    trap - TERM INT QUIT HUP
+    for cgroup in "\${cgroups[@]}"; do
+      printf '%s\\n' "$BASHPID" >"$cgroup" || { echo "wrapper: cannot join $cgroup" >&2; exit 125; }
+    done
+    exec "$@"
+  ) >>"$out" 2>&1 <"$stdin_file" 4>&- &
   agent_pid=$!
   if [ "$tee" = 1 ]; then
     ( exec tail -c +1 -s 0.2 -f --pid="$agent_pid" -- "$out" 4>&- 2>/dev/null ) &
@@ -77,6 +85,8 @@ export function wrapperArgs(
     spec.exitFile,
     spec.logFile,
     spec.stdinFile ?? '',
+    // The agent writes itself into the turn's cgroups (turn-limits.ts) before it starts.
+    ...(spec.cgroups ?? []).flatMap((procs) => ['--cgroup', procs]),
     ...(options.tee ? ['--tee'] : []),
     ...(options.argvFile ? ['--argv-file', options.argvFile] : ['--', ...spec.argv]),
   ];
