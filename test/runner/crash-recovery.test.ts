@@ -15,6 +15,7 @@ import {
 import { createJobQueue } from '../../src/jobs/queue.js';
 import type { TurnHandle } from '../../src/runner/runtimes/runtime.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
+import { killProcessesUnder } from '../e2e/process-table.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { createOrigin, git, type Origin } from '../helpers/git.js';
 import { startLocalGitHub } from '../helpers/local-github.js';
@@ -28,6 +29,7 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
   let github: Awaited<ReturnType<typeof startLocalGitHub>>;
   let env: Record<string, string>;
   let runner: CliProcess | undefined;
+  let dir = '';
 
   beforeAll(async () => {
     t = await openTestDatabase('postgres');
@@ -40,7 +42,7 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
       gitDir: origin.path,
       defaultBranch: 'main',
     });
-    const dir = mkdtempSync(path.join(tmpdir(), 'ao-crash-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'ao-crash-'));
     const config = path.join(dir, 'orchestrator.yml');
     writeFileSync(config, stringify({ agents: { fake: fakeAgentConfig } }));
     env = {
@@ -55,6 +57,8 @@ describe('a runner killed with SIGKILL during turns, then restarted', () => {
   });
   afterAll(async () => {
     runner?.child.kill('SIGKILL');
+    // Turns outlive the runner by design: a failed test must not leave its agents waiting.
+    if (dir) killProcessesUnder(dir);
     await github?.close();
     await origin?.cleanup();
     await t?.cleanup();
