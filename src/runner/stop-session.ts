@@ -6,7 +6,7 @@ import { applyUnlessEnded } from './apply-unless-ended.js';
 import type { RunnerDeps } from './runner-deps.js';
 import { turnHandleOf } from './runtimes/turn-handle.js';
 import { homeOf } from './sandboxed-argv.js';
-import { exitFileOf } from './turn-command.js';
+import { exitFileOf, turnCgroupName } from './turn-command.js';
 
 /**
  * Ends a session on the runner that holds it: stops its running turn (every process of it, one
@@ -39,6 +39,9 @@ export async function stopSession(deps: RunnerDeps, stop: StopJobPayload): Promi
     if ('done' in adopted) await adopted.stop();
   }
   if (unfinished) {
+    await deps.limits?.close(turnCgroupName(sessionId, unfinished)).catch((error: unknown) => {
+      deps.log.warn({ err: error, sessionId }, "could not remove the stopped turn's cgroups");
+    });
     await finishTurn(deps.db, unfinished.id, {
       exitCode: unfinished.exitCode,
       outcome: 'stopped',
