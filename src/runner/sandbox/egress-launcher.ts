@@ -1,3 +1,4 @@
+import { FORWARDER_READY_LINE } from './egress-forwarder.js';
 import type { SandboxEgress } from './sandbox.js';
 
 /**
@@ -14,7 +15,7 @@ while [ "$#" -gt 0 ] && [ "$1" != -- ]; do forwarder+=("$1"); shift; done
 if [ "\${1-}" != -- ]; then echo 'sandbox: expected -- before the command' >&2; exit 125; fi
 shift
 exec 3< <(exec "$node" -e "$source" "\${forwarder[@]}" </dev/null)
-if ! IFS= read -r -t 30 ready <&3 || [ "$ready" != 'egress-forwarder ready' ]; then
+if ! IFS= read -r -t 30 ready <&3 || [ "$ready" != '${FORWARDER_READY_LINE}' ]; then
   echo 'sandbox: the egress forwarder did not start' >&2
   exit 125
 fi
