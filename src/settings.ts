@@ -56,7 +56,7 @@ const schema = z.object({
   WORKSPACE_ROOT: optionalText,
   WORKSPACE_CHECKOUT: z.preprocess(
     emptyAsUndefined,
-    z.enum(['worktree', 'overlay']).default('worktree'),
+    z.enum(['auto', 'worktree', 'overlay']).default('auto'),
   ),
   SANDBOX: z.preprocess(emptyAsUndefined, z.enum(['bwrap', 'off']).default('bwrap')),
   API_TOKEN: z.preprocess(
@@ -88,7 +88,7 @@ const fixes: Record<string, string> = {
   RUNNER: 'use embedded (run agents in this process) or off (webhooks and API only)',
   MAX_SESSIONS: 'use a whole number of at least 1',
   WORKSPACE_CHECKOUT:
-    'use worktree (every file checked out per session) or overlay (one shared checkout per commit; Linux, root or CAP_SYS_ADMIN)',
+    'use auto (overlay where the sandbox can mount it, else every file per session), worktree (every file checked out per session) or overlay (one shared checkout per commit; with the sandbox, Linux 5.11 or later; without it, root or CAP_SYS_ADMIN)',
   SANDBOX:
     'use bwrap (every turn and setup command in a bubblewrap sandbox) or off (agents run as the app itself, with its authority)',
   PUBLIC_URL: 'use the URL people open the dashboard at, e.g. https://agents.example.com',
@@ -109,7 +109,7 @@ export interface Settings {
   dataDir: string;
   workspaceRoot: string;
   /** How sessions' files are laid out: a full worktree each, or overlays on a shared checkout. */
-  workspaceCheckout: 'worktree' | 'overlay';
+  workspaceCheckout: 'auto' | 'worktree' | 'overlay';
   /** Where turns and setup commands run: `bwrap` (default) or `off`, only ever explicitly. */
   sandbox: 'bwrap' | 'off';
   apiToken: string | undefined;

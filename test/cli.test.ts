@@ -90,12 +90,17 @@ describe('agent-orchestrator CLI', () => {
     expect(cli.output()).toContain('user namespaces');
     expect(cli.output()).toContain('SANDBOX=off');
 
-    // With overlay, the start names the combination that is not there yet.
-    const overlay = runCli(['start'], { ...env, WORKSPACE_CHECKOUT: 'overlay' }, dir);
+    // Overlays asked for where they cannot be mounted (overlayfs options cannot carry a ':').
+    const overlay = runCli(
+      ['start'],
+      { ...env, WORKSPACE_CHECKOUT: 'overlay', WORKSPACE_ROOT: path.join(dir, 'odd:root') },
+      dir,
+    );
     expect((await overlay.exited).code).toBe(78);
     expect(overlay.output()).toContain(
-      'Configuration error: WORKSPACE_CHECKOUT: WORKSPACE_CHECKOUT=overlay is not yet available with the sandbox',
+      'Configuration error: WORKSPACE_CHECKOUT: WORKSPACE_CHECKOUT=overlay needs Linux 5.11 or later',
     );
+    expect(overlay.output()).toContain('Set WORKSPACE_CHECKOUT=worktree');
   });
 
   it('answers an unknown command with usage and exit code 2', async () => {

@@ -55,13 +55,15 @@ export async function runTurn(
   }
   if (running) deps.active.set(session.id, running);
 
+  // An overlay checkout's changes are in its upper layer: the folder is mounted only in the sandbox.
+  const changes = await deps.workspaces.layersFor(session.id, session.repositoryId);
   const guard =
     running &&
     guardTurn({
       limits: effectiveLimits(deps.operatorConfig.limits, configOf(session).limits),
       spentBefore: sessionSpend(session),
       logPath: turn.logPath,
-      workdir: session.workspacePath!,
+      workdir: changes?.upper ?? session.workspacePath!,
       startedAt: running.handle.startedAt,
     });
   const outcome = await followTurnLog(deps, {

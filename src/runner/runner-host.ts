@@ -43,7 +43,7 @@ export interface RunnerHostOptions {
   operatorConfig: OperatorConfig;
   dataDir: string;
   workspaceRoot: string;
-  /** Full worktrees (default) or overlays on a shared checkout (WORKSPACE_CHECKOUT). */
+  /** Overlays on a shared checkout where they work (auto, the default), full checkouts, or overlays only (WORKSPACE_CHECKOUT). */
   workspaceCheckout?: WorkspaceCheckout;
   /** Where turns and setup commands run: bubblewrap (default) or, only when asked, none (SANDBOX). */
   sandbox?: SandboxKind;
@@ -84,7 +84,7 @@ export async function startRunnerHost(options: RunnerHostOptions) {
       const made = createWorkspaces({
         root: options.workspaceRoot,
         log: runnerLog,
-        checkout: options.workspaceCheckout ?? 'worktree',
+        checkout: options.workspaceCheckout ?? 'auto',
         sandbox,
         gitHost: options.githubHost,
       });

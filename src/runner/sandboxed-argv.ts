@@ -42,6 +42,7 @@ export async function sandboxedArgv(
   return deps.sandbox.command(
     {
       workdir,
+      layers: await deps.workspaces.layersFor(session.id, session.repositoryId),
       home: homeOf(deps, session.id),
       readOnly: [
         ...programMounts(argv, env.PATH),

@@ -35,7 +35,11 @@ describe.each(['postgres', 'pglite'] as const)('the real server on %s', (engine)
     expect(first).toContain('Saving a widget crashes.');
     expect(first).toContain('It also happens with empty files.');
     expect(s.workspacePath!.startsWith(path.join(w.workspaceRoot, 'sessions'))).toBe(true);
-    expect(existsSync(path.join(s.workspacePath!, 'agent-first.md'))).toBe(true);
+    // On an overlay (the default with the sandbox) the session's own files are in its layer, and
+    // its folder shows them only inside the sandbox.
+    const layer = path.join(w.workspaceRoot, 'overlays', s.id, 'upper');
+    expect(existsSync(path.join(layer, 'agent-first.md'))).toBe(true);
+    expect(existsSync(path.join(layer, 'README.md'))).toBe(false);
 
     // A writer requests changes: the agent gets the review with its inline comment.
     const review = github.addReview(REPOSITORY, s.prNumber!, {
@@ -165,6 +169,7 @@ describe.each(['postgres', 'pglite'] as const)('the real server on %s', (engine)
     );
     const merged = await w.waitForSession(42, ['merged']);
     expect(existsSync(merged.workspacePath!)).toBe(false);
+    expect(existsSync(path.join(w.workspaceRoot, 'overlays', merged.id))).toBe(false);
     expect(await w.origin.sha(s.branch!)).toBe(s.headSha); // the branch stays on the origin
     const status = await w.until('the status comment to say merged', () => {
       const list = github.comments.filter(

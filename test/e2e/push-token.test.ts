@@ -138,7 +138,7 @@ describe('git tokens on the real server', () => {
       .calls(w.workspaceRoot)
       .filter((c) => c.parent.includes(`${path.sep}dist${path.sep}cli.js start`));
     const verbs = calls.map((c) => c.argv.find((a) => !a.startsWith('-')));
-    expect(verbs).toEqual(expect.arrayContaining(['fetch', 'push', 'init', 'checkout']));
+    expect(verbs).toEqual(expect.arrayContaining(['fetch', 'push', 'init', 'symbolic-ref']));
     for (const secret of [read!.token, write!.token].flatMap((t) => [t, basicOf(t)])) {
       for (const call of calls) expect(call.argv.join(' ')).not.toContain(secret);
       for (const line of watch.seen) expect(line).not.toContain(secret);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     operatorConfig,
     dataDir: root,
     workspaceRoot: path.join(root, 'workspaces'),
-    workspaceCheckout: options.workspaceCheckout ?? 'worktree',
+    workspaceCheckout: options.workspaceCheckout ?? 'auto',
     sandbox: options.sandbox ?? 'bwrap',
     maxSessions: options.maxSessions ?? 4,
     log,
@@ -126,6 +126,14 @@ export async function startHarness(options: HarnessOptions = {}) {
     service,
     queue,
     root,
+    /**
+     * The session's git folder as the runner keeps it: in its overlay's upper layer (the folder
+     * itself is mounted only inside its sandboxes), or in the checkout.
+     */
+    gitDirOf(sessionId: string, workspacePath: string): string {
+      const upper = path.join(root, 'workspaces', 'overlays', sessionId, 'upper', '.git');
+      return existsSync(upper) ? upper : path.join(workspacePath, '.git');
+    },
     get host() {
       return host;
     },

@@ -345,7 +345,10 @@ describe('many sessions and restarts', () => {
     expect(new Set(done.map((s) => s.branch)).size).toBe(10);
     for (const s of done) {
       expect(existsSync(s.workspacePath!)).toBe(true);
-      expect(await git(s.workspacePath!, ['branch', '--show-current'])).toBe(s.branch);
+      const gitDir = h.gitDirOf(s.id, s.workspacePath!);
+      expect(await git(s.workspacePath!, [`--git-dir=${gitDir}`, 'branch', '--show-current'])).toBe(
+        s.branch,
+      );
     }
   }, 90_000);
 

@@ -64,6 +64,18 @@ describe('a running turn under the budget and the stall watchdog', () => {
     expect(turn!.endedAt!.getTime() - turn!.startedAt.getTime()).toBeGreaterThan(6_000);
   }, 90_000);
 
+  it('lets a silent agent that keeps changing files run past the stall time', async () => {
+    const created = await h.createSession({ body: 'FAKE: busy 7000' });
+    const s = await h.waitFor(created.id, ['waiting', 'needs_human'], {
+      timeoutMs: 60_000,
+      until: () => h.turnsDone(created.id, 1),
+    });
+    expect(s.status).toBe('waiting');
+    const [turn] = await h.turnsOf(s.id);
+    expect(turn).toMatchObject({ outcome: 'ok', exitCode: 0 });
+    expect(turn!.endedAt!.getTime() - turn!.startedAt.getTime()).toBeGreaterThan(6_000);
+  }, 90_000);
+
   it('asks a human after three turns in a row that change no file', async () => {
     const created = await h.createSession({ body: 'FAKE: no-change' });
     await h.waitFor(created.id, ['waiting'], { until: () => h.turnsDone(created.id, 1) });

@@ -6,6 +6,7 @@ import { findBinary, findExecutable } from '../find-binary.js';
 import { bwrapArgs } from './bwrap-args.js';
 import { FORWARDER_SOURCE } from './egress-forwarder.js';
 import { behindEgress } from './egress-launcher.js';
+import { overlayMountArgv } from './overlay-mount.js';
 import { programMounts } from './program-mounts.js';
 import type { Sandbox, SandboxKind, SandboxScope } from './sandbox.js';
 import { readSystemLayout, SANDBOX_UID } from './system-layout.js';
@@ -30,6 +31,8 @@ export function createSandbox({ kind, dir }: { kind: SandboxKind; dir: string })
   const system = readSystemLayout(dir);
   const bash = findExecutable('bash');
   const node = process.execPath;
+  const unshare = findBinary('unshare', `${process.env.PATH ?? ''}:/usr/bin:/bin`);
+  const sh = findExecutable('sh');
 
   const command = (scope: SandboxScope, argv: readonly string[], cwd: string): string[] => {
     if (!bwrap) throw new Error(bwrapMissing);
@@ -37,7 +40,10 @@ export function createSandbox({ kind, dir }: { kind: SandboxKind; dir: string })
       ? behindEgress(scope.egress, { node, source: FORWARDER_SOURCE }, bash, argv)
       : argv;
     const readOnly = [...scope.readOnly, ...programMounts([node], process.env.PATH)];
-    return [bwrap, ...bwrapArgs(system, { ...scope, readOnly }, cwd), '--', ...inner];
+    const sandboxed = [bwrap, ...bwrapArgs(system, { ...scope, readOnly }, cwd), '--', ...inner];
+    if (!scope.layers) return sandboxed;
+    if (!unshare) throw new Error(unshareMissing);
+    return overlayMountArgv({ unshare, sh }, scope.layers, scope.workdir, sandboxed);
   };
 
   return {
@@ -66,6 +72,9 @@ export function createSandbox({ kind, dir }: { kind: SandboxKind; dir: string })
     },
   };
 }
+
+const unshareMissing =
+  'unshare (util-linux) is not installed: overlay checkouts need it to mount in a namespace of their own; install util-linux, or set WORKSPACE_CHECKOUT=worktree';
 
 const bwrapMissing =
   'bubblewrap (bwrap) is not installed: install it (Debian and Ubuntu: apt-get install bubblewrap), or set SANDBOX=off to run agents without a sandbox, with the authority of the app itself';

@@ -5,12 +5,25 @@
 export interface SandboxScope {
   /** Writable: the session's checkout, its `.git` included. */
   workdir: string;
+  /**
+   * When the checkout is an overlay: its layers, mounted on `workdir` in a namespace of the
+   * sandbox's own (no root needed), so only the sandboxed command sees the merged folder.
+   */
+  layers?: CheckoutLayers | undefined;
   /** Writable: the session's own HOME, where each CLI keeps its config and sessions. */
   home: string;
   /** Read-only: what the command needs beyond the system folders (a program, borrowed objects). */
   readOnly: readonly string[];
   /** The session's way out, when it has one: its egress proxy's socket and what runs inside. */
   egress?: SandboxEgress | undefined;
+}
+
+/** An overlay checkout: a shared read-only checkout below, the session's own changes above. */
+export interface CheckoutLayers {
+  lower: string;
+  upper: string;
+  /** overlayfs's scratch folder, on the same file system as `upper`. */
+  work: string;
 }
 
 export interface SandboxEgress {

@@ -19,6 +19,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  chmod,
   copyFile,
   mkdir,
   readdir,
@@ -32,6 +33,7 @@ import {
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import type { CheckoutLayers } from '../sandbox/sandbox.js';
 import { exists } from './exists.js';
 import { WorkspaceError } from './workspace-error.js';
 import type { Git } from './workspace-types.js';
@@ -122,6 +124,20 @@ export function createOverlays({ root, git, log }: { root: string; git: Git; log
     basesDir,
     overlaysDir,
     layersOf,
+    baseOf,
+    chooseBase,
+
+    /** The session's layers, as a sandbox mounts them; undefined when it has none. */
+    async layersFor(sessionId: string, repoId: number): Promise<CheckoutLayers | undefined> {
+      const layers = layersOf(sessionId);
+      const sha = (await readFile(path.join(layers, 'base'), 'utf8').catch(() => '')).trim();
+      if (!sha) return undefined;
+      return {
+        lower: baseOf(repoId, sha),
+        upper: path.join(layers, 'upper'),
+        work: path.join(layers, 'work'),
+      };
+    },
 
     /**
      * Turns a worktree made with `--no-checkout` into a mounted overlay at `startSha`: its `.git`
@@ -168,7 +184,7 @@ export function createOverlays({ root, git, log }: { root: string; git: Git; log
      * no session stands on, except the newest, which the next session will likely use.
      */
     async discard(sessionId: string, repoId: number | null): Promise<void> {
-      await rm(layersOf(sessionId), { recursive: true, force: true });
+      await removeLayers(layersOf(sessionId));
       if (repoId === null) return;
       const inUse = new Set<string>();
       for (const name of await readdir(overlaysDir).catch(() => [] as string[])) {
@@ -179,6 +195,7 @@ export function createOverlays({ root, git, log }: { root: string; git: Git; log
       for (const sha of older) {
         if (inUse.has(sha)) continue;
         await rm(`${baseOf(repoId, sha)}.index`, { force: true });
+        await rm(`${baseOf(repoId, sha)}.sandbox-index`, { force: true });
         await rm(baseOf(repoId, sha), { recursive: true, force: true });
         log.info({ repoId, sha }, 'removed a shared checkout no session uses');
       }
@@ -215,6 +232,15 @@ export function createOverlays({ root, git, log }: { root: string; git: Git; log
       }
     },
   };
+}
+
+/**
+ * Deletes a folder of overlay layers. overlayfs leaves `work/work` with mode 000, which only root
+ * could read to empty it: it is opened up first.
+ */
+export async function removeLayers(dir: string): Promise<void> {
+  await chmod(path.join(dir, 'work', 'work'), 0o700).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
 }
 
 async function mountOverlay(layers: {

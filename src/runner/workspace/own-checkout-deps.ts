@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import type { Overlays } from './overlays.js';
 import type { WorkspaceDeps } from './workspace-deps.js';
 
 /**
@@ -14,6 +15,10 @@ export interface OwnCheckoutDeps extends WorkspaceDeps {
   sandbox: Sandbox;
   /** Runner-owned records, out of every sandbox's sight: which repository a checkout belongs to. */
   recordsDir: string;
+  /** Shared checkouts and sessions' layers; a checkout made on layers keeps them for its life. */
+  overlays: Overlays;
+  /** Whether new checkouts are made on layers (own-layers.ts) or with every file of their own. */
+  newOnLayers: boolean;
 }
 
 /** Where the mirror keeps what it last took from a session's checkout. */

@@ -4,7 +4,7 @@ import { exists } from './exists.js';
 import { explain } from './explain.js';
 import { collectedRef, type OwnCheckoutDeps, repositoryOf } from './own-checkout-deps.js';
 import { resolveRef } from './resolve-ref.js';
-import { inCheckoutSandbox } from './sandboxed-git.js';
+import { type CheckoutPlace, inCheckoutSandbox } from './sandboxed-git.js';
 import { WorkspaceError } from './workspace-error.js';
 import type { GitIdentity } from './workspace-types.js';
 
@@ -12,13 +12,21 @@ import type { GitIdentity } from './workspace-types.js';
 export async function ownCheckout(
   deps: OwnCheckoutDeps,
   sessionId: string,
-): Promise<{ checkout: string; mirror: string; repositoryId: number }> {
+): Promise<CheckoutPlace & { repositoryId: number; gitDir: string }> {
   const checkout = deps.pathFor(sessionId);
   const repositoryId = await repositoryOf(deps, sessionId);
   if (repositoryId === null || !(await exists(checkout))) {
     throw new WorkspaceError(`session ${sessionId} has no checkout`, { sessionId });
   }
-  return { checkout, mirror: deps.mirrors.pathOf(repositoryId), repositoryId };
+  const layers = await deps.overlays.layersFor(sessionId, repositoryId);
+  return {
+    checkout,
+    mirror: deps.mirrors.pathOf(repositoryId),
+    repositoryId,
+    layers,
+    // An overlay checkout's `.git` is in its upper layer: the folder itself is only mounted in a sandbox.
+    gitDir: path.join(layers?.upper ?? checkout, '.git'),
+  };
 }
 
 /**
@@ -32,25 +40,20 @@ export async function collectAgentWork(
   sessionId: string,
   identity: GitIdentity,
 ): Promise<string> {
-  const { checkout, mirror, repositoryId } = await ownCheckout(deps, sessionId);
+  const place = await ownCheckout(deps, sessionId);
+  const { mirror, repositoryId, gitDir } = place;
   const context = { sessionId };
   return deps.mutex.run(repositoryId, () =>
     explain(context, `could not read the commits of session ${sessionId}`, async () => {
       // A `.git` the agent made a link or a file is not followed outside the sandbox.
-      const gitDir = await lstat(path.join(checkout, '.git')).catch(() => null);
-      if (!gitDir?.isDirectory()) {
+      const found = await lstat(gitDir).catch(() => null);
+      if (!found?.isDirectory()) {
         throw new WorkspaceError(
           `the checkout of session ${sessionId} has no .git folder`,
           context,
         );
       }
-      const uploadPack = inCheckoutSandbox(
-        deps,
-        checkout,
-        mirror,
-        ['git', 'upload-pack'],
-        identity,
-      );
+      const uploadPack = inCheckoutSandbox(deps, place, ['git', 'upload-pack'], identity);
       await deps.git(
         mirror,
         [
@@ -59,7 +62,7 @@ export async function collectAgentWork(
           '--no-tags',
           '--no-write-fetch-head',
           `--upload-pack=${uploadPack.map(shellQuote).join(' ')}`,
-          path.join(checkout, '.git'),
+          path.join(place.checkout, '.git'),
           `+HEAD:${collectedRef(sessionId)}`,
         ],
         { config: ['transfer.fsckObjects=true'] },

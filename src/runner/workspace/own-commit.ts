@@ -24,14 +24,13 @@ export async function commitOwnCheckout(
 ): Promise<string | null> {
   const { sessionId, message } = input;
   if (!message.trim()) throw new WorkspaceError('a commit message is required', { sessionId });
-  const { checkout, mirror } = await ownCheckout(deps, sessionId);
+  const place = await ownCheckout(deps, sessionId);
   return explain(
     { sessionId },
     `could not commit the changes of session ${sessionId}`,
     async () => {
       const printed = await runInCheckout(deps, {
-        checkout,
-        mirror,
+        ...place,
         script: COMMIT_LEFTOVERS,
         args: [message],
         identity,

@@ -5,6 +5,7 @@ import { exists } from './exists.js';
 import { explain } from './explain.js';
 import { repoLabel } from './mirrors.js';
 import { collectedRef, type OwnCheckoutDeps, writeRepositoryOf } from './own-checkout-deps.js';
+import { checkOutOnLayers, startLayers } from './own-layers.js';
 import { setLease } from './push-lease.js';
 import { resolveRef } from './resolve-ref.js';
 import { WorkspaceError } from './workspace-error.js';
@@ -15,7 +16,8 @@ import type { CreatedWorkspace, CreateInput, GitIdentity } from './workspace-typ
  * checkout the runner finished making earlier is returned as it is (a retried spawn); anything
  * else at its path is cleared and the checkout made: a new repository borrowing the mirror's
  * objects, its `origin/*` copied from the mirror, the branch checked out from its pushed commit
- * (a respawn) or the base. Made by the runner before any agent ran in it.
+ * (a respawn) or the base. Made by the runner before any agent ran in it. With overlays, the
+ * repository and the session's changes live in its upper layer (own-layers.ts).
  */
 export async function createOwnCheckout(
   deps: OwnCheckoutDeps,
@@ -39,16 +41,22 @@ export async function createOwnCheckout(
         );
       }
       const made = await resolveRef(git, mirror, collectedRef(sessionId));
-      if (made && (await exists(path.join(checkout, '.git')))) {
+      const upper = (await deps.overlays.layersFor(sessionId, repo.id))?.upper;
+      if (made && (await exists(path.join(upper ?? checkout, '.git')))) {
         return { path: checkout, baseSha, headSha: made };
       }
       const pushedSha = await resolveRef(git, mirror, `refs/remotes/origin/${branch}`);
       const headSha = pushedSha ?? baseSha;
       await rm(checkout, { recursive: true, force: true });
       await mkdir(checkout, { recursive: true });
-      await git(checkout, ['init', '--quiet', '--template=', checkout]);
+      // An overlay checkout's repository is made in its upper layer, before any sandbox mounts it.
+      const onLayers = deps.newOnLayers
+        ? await startLayers(deps.overlays, mirror, repo.id, sessionId, headSha)
+        : undefined;
+      const top = onLayers?.layers.upper ?? checkout;
+      await git(top, ['init', '--quiet', '--template=', top]);
       await writeFile(
-        path.join(checkout, '.git', 'objects', 'info', 'alternates'),
+        path.join(top, '.git', 'objects', 'info', 'alternates'),
         `${path.join(mirror, 'objects')}\n`,
       );
       for (const [key, value] of [
@@ -58,16 +66,22 @@ export async function createOwnCheckout(
         ['maintenance.auto', 'false'],
         ['core.logAllRefUpdates', 'true'],
       ] as const) {
-        await git(checkout, ['config', key, value]);
+        await git(top, ['config', key, value]);
       }
-      await git(checkout, [
+      await git(top, [
         'fetch',
         '--quiet',
         '--no-tags',
         mirror,
         '+refs/remotes/origin/*:refs/remotes/origin/*',
       ]);
-      await git(checkout, ['checkout', '--quiet', '--no-track', '-b', branch, headSha]);
+      if (onLayers) {
+        const { layers, base } = onLayers;
+        const start = { branch, headSha, base, repoId: repo.id };
+        await checkOutOnLayers(deps, { checkout, mirror, layers }, start, identity);
+      } else {
+        await git(checkout, ['checkout', '--quiet', '--no-track', '-b', branch, headSha]);
+      }
       await mkdir(deps.recordsDir, { recursive: true });
       await writeRepositoryOf(deps, sessionId, repo.id);
       await setLease(git, mirror, branch, pushedSha);

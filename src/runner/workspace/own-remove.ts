@@ -22,6 +22,7 @@ export async function removeOwnCheckout(deps: OwnCheckoutDeps, input: RemoveInpu
       await deps.git(mirror, ['update-ref', '-d', collectedRef(sessionId)]);
       if (branch) await setLease(deps.git, mirror, branch, null);
     }
+    await deps.overlays.discard(sessionId, id);
     await rm(path.join(deps.recordsDir, `${sessionId}.repo`), { force: true });
     deps.log.info({ sessionId }, 'removed the checkout');
   };

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import type { CheckoutLayers } from '../sandbox/sandbox.js';
 import { GitCommandError } from './git-command.js';
 import type { OwnCheckoutDeps } from './own-checkout-deps.js';
 import type { GitIdentity } from './workspace-types.js';
@@ -20,16 +21,22 @@ function sandboxEnv(checkout: string, identity: GitIdentity): string[] {
   ];
 }
 
+/** Where a session's checkout is: its folder, the mirror it borrows from, its overlay layers. */
+export interface CheckoutPlace {
+  checkout: string;
+  mirror: string;
+  layers?: CheckoutLayers | undefined;
+}
+
 /** The argv that runs `argv` in a session's checkout, in its sandbox, with a clean environment. */
 export function inCheckoutSandbox(
   deps: OwnCheckoutDeps,
-  checkout: string,
-  mirror: string,
+  { checkout, mirror, layers }: CheckoutPlace,
   argv: readonly string[],
   identity: GitIdentity,
 ): string[] {
   return deps.sandbox.command(
-    { workdir: checkout, home: checkout, readOnly: [path.join(mirror, 'objects')] },
+    { workdir: checkout, layers, home: checkout, readOnly: [path.join(mirror, 'objects')] },
     ['env', '-i', ...sandboxEnv(checkout, identity), ...argv],
     checkout,
   );
@@ -41,9 +48,7 @@ export function inCheckoutSandbox(
  */
 export function runInCheckout(
   deps: OwnCheckoutDeps,
-  input: {
-    checkout: string;
-    mirror: string;
+  input: CheckoutPlace & {
     script: string;
     args: readonly string[];
     identity: GitIdentity;
@@ -52,16 +57,24 @@ export function runInCheckout(
 ): Promise<string> {
   const argv = inCheckoutSandbox(
     deps,
-    input.checkout,
-    input.mirror,
+    input,
     ['bash', '-c', input.script, 'in-checkout', ...input.args],
     input.identity,
   );
+  return runSandboxed(argv, input.checkout, input.timeoutMs ?? 600_000);
+}
+
+/** Runs a sandbox's argv; its stdout, or a GitCommandError with the end of what it printed. */
+export function runSandboxed(
+  argv: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       argv[0]!,
       argv.slice(1),
-      { cwd: input.checkout, encoding: 'utf8', timeout: input.timeoutMs ?? 600_000 },
+      { cwd, encoding: 'utf8', timeout: timeoutMs },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const code = typeof error.code === 'number' ? error.code : null;

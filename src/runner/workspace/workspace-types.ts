@@ -1,5 +1,6 @@
 /** The types the workspace modules share, and the Workspaces interface the runner calls. */
 
+import type { CheckoutLayers } from '../sandbox/sandbox.js';
 import type { GitOptions, GitResult } from './git-command.js';
 
 export interface WorkspaceRepo {
@@ -87,6 +88,8 @@ export interface FetchInput {
 export interface Workspaces {
   /** What a sandbox of the repository's sessions reads besides their checkout (borrowed objects). */
   readOnlyFor(repositoryId: number): string[];
+  /** The overlay a sandbox mounts on the session's folder; undefined when its files are its own. */
+  layersFor(sessionId: string, repositoryId: number): Promise<CheckoutLayers | undefined>;
   /** Fetches (or first creates) the mirror and adds the session's worktree; a retry returns the same one. */
   create(input: CreateInput): Promise<CreatedWorkspace>;
   /**

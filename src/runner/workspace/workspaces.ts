@@ -25,6 +25,7 @@ import type { OwnCheckoutDeps } from './own-checkout-deps.js';
 import { collectAgentWork, ownCheckout } from './own-collect.js';
 import { commitOwnCheckout } from './own-commit.js';
 import { createOwnCheckout } from './own-create.js';
+import { checkLayers } from './own-layers-check.js';
 import { pushOwnCheckout } from './own-push.js';
 import { removeOwnCheckout } from './own-remove.js';
 import { pushBranch } from './push-branch.js';
@@ -56,7 +57,8 @@ export const DEFAULT_IDENTITY: GitIdentity = {
   email: 'agent-orchestrator@users.noreply.github.com',
 };
 
-export type WorkspaceCheckout = 'worktree' | 'overlay';
+/** `auto`: overlays with a sandbox where this host can mount them in a namespace, else worktrees. */
+export type WorkspaceCheckout = 'auto' | 'worktree' | 'overlay';
 
 export interface WorkspacesOptions {
   /** Holds `mirrors/` and `sessions/`. */
@@ -67,9 +69,11 @@ export interface WorkspacesOptions {
   /** Any single git command is killed after this long (default 10 minutes). */
   timeoutMs?: number;
   /**
-   * How a session's files are laid out: `worktree` (default) checks every file out per session;
-   * `overlay` mounts one shared checkout per commit under the session's own changes (see
-   * overlays.ts; Linux, permission to mount).
+   * How a session's files are laid out: `worktree` checks every file out per session; `overlay`
+   * mounts one shared checkout per commit under the session's own changes (overlays.ts): with a
+   * sandbox, in each sandbox's own namespace (no root needed; own-layers.ts), without one, on
+   * the host (root, or CAP_SYS_ADMIN). `auto` (default): overlay with a sandbox when the startup
+   * check can mount one, else every file checked out per session.
    */
   checkout?: WorkspaceCheckout;
   /**
@@ -87,7 +91,7 @@ export function createWorkspaces({
   log,
   identity = DEFAULT_IDENTITY,
   timeoutMs = 600_000,
-  checkout = 'worktree',
+  checkout = 'auto',
   sandbox,
   gitHost = GITHUB_COM,
 }: WorkspacesOptions): Workspaces {
@@ -98,22 +102,27 @@ export function createWorkspaces({
   const deps: WorkspaceDeps = {
     git,
     mirrors: createMirrors({ dir: mirrorsDir, git, identity, gitHost, log }),
-    overlays:
-      checkout === 'overlay' ? createOverlays({ root: path.resolve(root), git, log }) : null,
+    overlays: null,
     mutex: createKeyedMutex<number>(),
     log,
     sessionsDir,
     pathFor: (sessionId) => path.join(sessionsDir, assertSessionId(sessionId)),
   };
+  const overlays = createOverlays({ root: path.resolve(root), git, log });
   if (sandbox && sandbox.kind !== 'off') {
-    if (checkout === 'overlay') throw new Error(OVERLAY_NEEDS_NO_SANDBOX);
-    return ownCheckouts(
-      { ...deps, sandbox, recordsDir: path.resolve(root, 'checkouts') },
-      identity,
-    );
+    const own: OwnCheckoutDeps = {
+      ...deps,
+      sandbox,
+      overlays,
+      newOnLayers: checkout !== 'worktree',
+      recordsDir: path.resolve(root, 'checkouts'),
+    };
+    return ownCheckouts(own, identity, checkout);
   }
+  if (checkout === 'overlay') deps.overlays = overlays;
   return {
     readOnlyFor: () => [],
+    layersFor: async () => undefined,
     create: (input) => createWorktree(deps, input),
     remove: (input) => removeWorktree(deps, input),
     commitAll: (input) => commitAll(deps, input),
@@ -129,14 +138,16 @@ export function createWorkspaces({
   };
 }
 
-const OVERLAY_NEEDS_NO_SANDBOX =
-  'WORKSPACE_CHECKOUT=overlay is not yet available with the sandbox: use WORKSPACE_CHECKOUT=worktree, or SANDBOX=off';
-
 /** Workspaces as checkouts of their own, for sessions that run in a sandbox. */
-function ownCheckouts(deps: OwnCheckoutDeps, identity: GitIdentity): Workspaces {
+function ownCheckouts(
+  deps: OwnCheckoutDeps,
+  identity: GitIdentity,
+  checkout: WorkspaceCheckout,
+): Workspaces {
   const ready = async (sessionId: string) => (await ownCheckout(deps, sessionId)).checkout;
   return {
     readOnlyFor: (repositoryId) => [path.join(deps.mirrors.pathOf(repositoryId), 'objects')],
+    layersFor: (sessionId, repositoryId) => deps.overlays.layersFor(sessionId, repositoryId),
     create: (input) => createOwnCheckout(deps, input, identity),
     remove: (input) => removeOwnCheckout(deps, input),
     commitAll: (input) => commitOwnCheckout(deps, input, identity),
@@ -146,6 +157,18 @@ function ownCheckouts(deps: OwnCheckoutDeps, identity: GitIdentity): Workspaces 
     pathFor: deps.pathFor,
     listSessions: () => listSessions(deps.sessionsDir),
     ready,
-    check: async () => {},
+    async check() {
+      if (!deps.newOnLayers) return;
+      try {
+        await checkLayers(deps);
+      } catch (error) {
+        if (checkout === 'overlay') throw error;
+        deps.newOnLayers = false;
+        deps.log.warn(
+          { err: error },
+          'overlay checkouts are not available here, so each session checks out every file (set WORKSPACE_CHECKOUT=worktree to say so and skip this check)',
+        );
+      }
+    },
   };
 }
