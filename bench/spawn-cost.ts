@@ -33,6 +33,7 @@ import { createSessionService } from '../src/sessions/session-service.js';
 import { createSessionStore } from '../src/sessions/session-store.js';
 import { openTestDatabase } from '../test/helpers/databases.js';
 import { git } from '../test/helpers/git.js';
+import { measureSandboxedLayouts } from './spawn-sandboxed.js';
 import { readMarkers, timedAgentConfig, until } from './support/app-scenario.js';
 import { createCleanupStack } from './support/cleanup.js';
 import { generatedRepo } from './support/generated-repo.js';
@@ -173,6 +174,7 @@ export const spawnCost: Benchmark = {
       };
       const workspaces: Workspaces = {
         readOnlyFor: () => [],
+        layersFor: async () => undefined,
         async create(input) {
           const started = performance.now();
           const mode = modes.get(input.sessionId);
@@ -349,6 +351,12 @@ export const spawnCost: Benchmark = {
         }
       }
       const basesKb = overlaySkipped ? Number.NaN : await du(path.join(overlayRoot, 'bases'));
+      const sandboxed = await measureSandboxedLayouts({
+        root: path.join(root, 'sandboxed'),
+        cloneUrl,
+        rounds,
+        log,
+      });
 
       const of = (mode: Mode, key: Exclude<keyof Sample, 'mode' | 'sessionId'>) =>
         median(samples.filter((s) => s.mode === mode).map((s) => s[key]));
@@ -369,13 +377,13 @@ export const spawnCost: Benchmark = {
       return {
         rows: [
           {
-            metric: `spawn to first turn running, median of ${rounds}: worktree (the default) / clone`,
+            metric: `spawn to first turn running, median of ${rounds}: worktree (the default with SANDBOX=off) / clone`,
             value: `${ms(of('worktree', 'firstTurnMs'))} / ${ms(of('clone', 'firstTurnMs'))} (${times(speed)} faster)`,
             target: `${TARGET}x faster`,
             verdict: verdict(speed >= TARGET),
           },
           {
-            metric: 'disk per session (du): worktree (the default) / clone',
+            metric: 'disk per session (du): worktree (the default with SANDBOX=off) / clone',
             value: `${mb(of('worktree', 'diskKb'))} / ${mb(of('clone', 'diskKb'))} (${times(disk)} less)`,
             target: `${TARGET}x less`,
             verdict: verdict(disk >= TARGET),
@@ -405,6 +413,7 @@ export const spawnCost: Benchmark = {
             metric: 'git data per session (excluding the checked-out files): worktree / clone',
             value: `${mb(of('worktree', 'gitDataKb'))} / ${mb(of('clone', 'gitDataKb'))} (${times(gitData)} less)`,
           },
+          ...sandboxed.rows,
         ],
         tables: [
           {
@@ -419,7 +428,7 @@ export const spawnCost: Benchmark = {
               'git data',
             ],
             rows: [
-              strategyRow('warm mirror + worktree (the default)', 'worktree'),
+              strategyRow('warm mirror + worktree (the default with SANDBOX=off)', 'worktree'),
               strategyRow('fresh clone', 'clone'),
               overlaySkipped
                 ? ['warm mirror + overlay', 'not measured (why: above)', '', '', '', '', '']
@@ -457,6 +466,7 @@ export const spawnCost: Benchmark = {
                 : []),
             ],
           },
+          sandboxed.table,
         ],
         notes: [
           `The repository: ${repo.files.toLocaleString('en')} files (about 1.5 KB of source-like text each) and ${repo.commits.toLocaleString('en')} commits, written with git fast-import and repacked (${repo.generated ? `generated in ${repo.seconds.toFixed(0)} s this run` : 'taken from the cache in bench/results/cache'}); the bare origin is reached over file://, so git runs its pack protocol as it would against a server, without network latency or bandwidth limits (which would cost the clone far more than the fetch).`,
@@ -465,6 +475,7 @@ export const spawnCost: Benchmark = {
           'Disk is `du -sk`: for a worktree, its folder plus its git data inside the mirror (worktrees/<session>: index, HEAD); for a clone, its folder with its .git; for an overlay, its layers (overlays/<session>: the files it changed, its .git file, overlayfs scratch) plus its git data inside the mirror, not the mounted folder, which would count the shared checkout through the mount. The shared checkout has its own row: paid once per commit per runner, shared by every session on that commit. The mirrors are paid once per repository per runner and shared by every session; their figures leave out worktrees/, counted with each session.',
           "The first turn's start to end is its row's (the turn job claimed, the agent started, its `git add -A` and commit done); git status is one `git status --porcelain` in the session's folder after the turn, to show whether git is slower through the overlay.",
           'A shallow clone (--depth 1) would narrow the gap; the peer design the target refers to clones the repository in full for each session.',
+          sandboxed.note,
         ],
       };
     } finally {
