@@ -52,29 +52,24 @@ describe('a running turn under the budget and the stall watchdog', () => {
     expect(reaction?.payload).toMatchObject({ key: 'agent-stuck', detail: s.statusReason });
   }, 90_000);
 
-  it('lets an agent that keeps printing run past the stall time', async () => {
-    const created = await h.createSession({ body: 'FAKE: chatty 7000\nFAKE: no-change' });
-    const s = await h.waitFor(created.id, ['waiting', 'needs_human'], {
-      timeoutMs: 60_000,
-      until: () => h.turnsDone(created.id, 1),
-    });
-    expect(s.status).toBe('waiting');
-    const [turn] = await h.turnsOf(s.id);
-    expect(turn).toMatchObject({ outcome: 'ok', exitCode: 0 });
-    expect(turn!.endedAt!.getTime() - turn!.startedAt.getTime()).toBeGreaterThan(6_000);
-  }, 90_000);
-
-  it('lets a silent agent that keeps changing files run past the stall time', async () => {
-    const created = await h.createSession({ body: 'FAKE: busy 7000' });
-    const s = await h.waitFor(created.id, ['waiting', 'needs_human'], {
-      timeoutMs: 60_000,
-      until: () => h.turnsDone(created.id, 1),
-    });
-    expect(s.status).toBe('waiting');
-    const [turn] = await h.turnsOf(s.id);
-    expect(turn).toMatchObject({ outcome: 'ok', exitCode: 0 });
-    expect(turn!.endedAt!.getTime() - turn!.startedAt.getTime()).toBeGreaterThan(6_000);
-  }, 90_000);
+  it.each([
+    ['an agent that keeps printing', 'FAKE: chatty 7000\nFAKE: no-change'],
+    ['a silent agent that keeps changing files', 'FAKE: busy 7000'],
+  ])(
+    'lets %s run past the stall time',
+    async (_, body) => {
+      const created = await h.createSession({ body });
+      const s = await h.waitFor(created.id, ['waiting', 'needs_human'], {
+        timeoutMs: 60_000,
+        until: () => h.turnsDone(created.id, 1),
+      });
+      expect(s.status).toBe('waiting');
+      const [turn] = await h.turnsOf(s.id);
+      expect(turn).toMatchObject({ outcome: 'ok', exitCode: 0 });
+      expect(turn!.endedAt!.getTime() - turn!.startedAt.getTime()).toBeGreaterThan(6_000);
+    },
+    90_000,
+  );
 
   it('asks a human after three turns in a row that change no file', async () => {
     const created = await h.createSession({ body: 'FAKE: no-change' });
