@@ -248,7 +248,10 @@ async function turnLimitsFor(kind: SandboxKind, config: OperatorConfig, log: Log
   if (kind === 'off') return null;
   const { memoryMb, processes } = config.sandbox;
   const limits = await openTurnLimits({ memoryBytes: memoryMb * 1024 * 1024, processes });
-  if (limits.available) log.info({ memoryMb, processes }, 'each turn runs under its own limits');
-  else log.warn({ why: limits.why }, 'turns run without memory and process limits');
+  if (limits.available) {
+    log.info({ memoryMb, processes }, 'each turn runs under its own limits');
+    const removed = await limits.sweep();
+    if (removed > 0) log.info({ removed }, 'removed the cgroups of turns that ended unseen');
+  } else log.warn({ why: limits.why }, 'turns run without memory and process limits');
   return limits;
 }

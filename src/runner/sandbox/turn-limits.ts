@@ -1,4 +1,4 @@
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The ceilings one turn's processes share, all of them together. */
@@ -21,6 +21,12 @@ export interface TurnLimits {
   open(name: string): Promise<string[]>;
   /** Removes the turn's cgroups once its processes are gone; nothing there is not an error. */
   close(name: string): Promise<void>;
+  /**
+   * Removes every turn's cgroup that holds no process and was made over `minAgeMs` ago (default
+   * a minute): those of turns whose runner never saw them end. A turn still running keeps its
+   * own, and so does one another runner in the same cgroup has just made for a turn starting.
+   */
+  sweep(minAgeMs?: number): Promise<number>;
 }
 
 const NAME = /^[a-z0-9-]{1,80}$/;
@@ -72,6 +78,25 @@ export async function openTurnLimits(
           if (error.code !== 'ENOENT') throw error;
         });
       }
+    },
+    async sweep(minAgeMs = 60_000) {
+      let removed = 0;
+      for (const controller of found) {
+        const entries = await readdir(controller.dir, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+          if (!entry.isDirectory() || !NAME.test(entry.name)) continue;
+          const dir = path.join(controller.dir, entry.name);
+          const made = await stat(dir).catch(() => null);
+          if (!made || Date.now() - made.mtimeMs < minAgeMs) continue;
+          // The kernel refuses (EBUSY) to remove a cgroup that still holds a process.
+          const gone = await rmdir(dir).then(
+            () => true,
+            () => false,
+          );
+          if (gone) removed += 1;
+        }
+      }
+      return removed;
     },
   };
 }
@@ -126,5 +151,6 @@ function unavailable(why: string): TurnLimits {
     why,
     open: async () => [],
     close: async () => {},
+    sweep: async () => 0,
   };
 }

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessRuntime } from '../../../src/runner/runtimes/process-runtime.js';
@@ -93,4 +95,26 @@ describe('per-turn limits', () => {
       await limits.close('t-memory');
     }
   }, 180_000);
+
+  it('are swept when their turn ended unseen, but kept while a process holds them or they are new', async () => {
+    const [held] = await limits.open('t-sweep-held');
+    await limits.open('t-sweep-left');
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await writeFile(held!, String(sleeper.pid));
+      // Made just now: even empty, a cgroup a turn is about to join is left alone.
+      await limits.sweep();
+      expect(existsSync(path.dirname(held!))).toBe(true);
+      expect(existsSync(path.join(path.dirname(path.dirname(held!)), 't-sweep-left'))).toBe(true);
+
+      await limits.sweep(0);
+      expect(existsSync(path.join(path.dirname(path.dirname(held!)), 't-sweep-left'))).toBe(false);
+      expect(existsSync(path.dirname(held!))).toBe(true);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+      await limits.close('t-sweep-held');
+      await limits.close('t-sweep-left');
+    }
+  });
 });
