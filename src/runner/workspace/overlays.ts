@@ -235,12 +235,20 @@ export function createOverlays({ root, git, log }: { root: string; git: Git; log
 }
 
 /**
- * Deletes a folder of overlay layers. overlayfs leaves `work/work` with mode 000, which only root
- * could read to empty it: it is opened up first.
+ * Deletes a folder of overlay layers. overlayfs leaves `work/work` (and a volatile mount's mark
+ * in it) with mode 000, which only root could read to empty it: it is opened up first.
  */
 export async function removeLayers(dir: string): Promise<void> {
-  await chmod(path.join(dir, 'work', 'work'), 0o700).catch(() => {});
+  await openUp(path.join(dir, 'work'));
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Gives the owner back every folder overlayfs made unreadable (mode 000) under `dir`. */
+async function openUp(dir: string): Promise<void> {
+  await chmod(dir, 0o700).catch(() => {});
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory()) await openUp(path.join(dir, entry.name));
+  }
 }
 
 async function mountOverlay(layers: {

@@ -27,8 +27,9 @@ describe('overlayMountArgv', () => {
     // The paths are arguments of the script, never part of it.
     expect(argv[6]).not.toContain('/w/');
     expect(argv.slice(8)).toEqual([
-      'lowerdir=/w/bases/1/abc,upperdir=/w/overlays/s/upper,workdir=/w/overlays/s/work,index=off',
+      'lowerdir=/w/bases/1/abc,upperdir=/w/overlays/s/upper,workdir=/w/overlays/s/work,index=off,volatile',
       '/w/sessions/s',
+      '/w/overlays/s/work',
       'bwrap',
       '--',
       'sh',
