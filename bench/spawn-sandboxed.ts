@@ -57,8 +57,7 @@ export async function measureSandboxedLayouts(input: {
   let counter = 0;
   async function spawnOne(layout: WorkspaceCheckout): Promise<Sample> {
     const workspaces = instances.get(layout)!;
-    // An overlay's unmount syncs the file system under its upper layer: without this, a session
-    // would pay for flushing what the one before it (of the other layout) wrote.
+    // Each session starts with nothing of the one before it waiting to be written.
     await run('sync');
     const sessionId = `s-bench${String(++counter).padStart(7, '0')}`;
     const home = path.join(input.root, 'homes', sessionId);
@@ -162,6 +161,6 @@ export async function measureSandboxedLayouts(input: {
         ],
       ],
     },
-    note: "With the sandbox (the default) a session's checkout is a repository of its own (src/runner/workspace/own-*.ts). On overlays (own-layers.ts) its folder is only a mount point: each sandboxed command mounts the commit's shared checkout below the session's layer in a user and mount namespace of its own (no root), and the layer holds the session's .git and what it changed. Timed through the Workspaces API and the real bwrap sandbox, not the job queue: the checkout made (warm mirror), one sandboxed `true`, one sandboxed `git status --porcelain`, and the runner's commit of a change (run in the sandbox, then fetched into the mirror). Disk is the session's layer, or its folder with its .git. Each session starts after a `sync`: the end of an overlay mount syncs the file system below its layer, so without it one layout's first command would flush what the other had just written.",
+    note: "With the sandbox (the default) a session's checkout is a repository of its own (src/runner/workspace/own-*.ts). On overlays (own-layers.ts) its folder is only a mount point: each sandboxed command mounts the commit's shared checkout below the session's layer in a user and mount namespace of its own (no root), and the layer holds the session's .git and what it changed. Timed through the Workspaces API and the real bwrap sandbox, not the job queue: the checkout made (warm mirror), one sandboxed `true`, one sandboxed `git status --porcelain`, and the runner's commit of a change (run in the sandbox, then fetched into the mirror). Disk is the session's layer, or its folder with its .git. Each session starts after a `sync`, so none pays for flushing what the one before it wrote.",
   };
 }
